@@ -1,0 +1,204 @@
+"""Run the numbered notebooks headless with papermill and record each run in a manifest.
+
+``./run_all.sh`` is a thin wrapper around ``python -m repro.notebook_runner``. For each selected notebook:
+
+* the executed copy goes to ``results/<profile>/<notebook>/<notebook>.ipynb`` beside its tables and figures;
+* papermill's output goes to ``results/<profile>/logs/<notebook>.log``;
+* ``results/<profile>/manifest.json`` gets (or replaces) the notebook's entry: profile, parameters, git
+  commit, notebook hash, start, duration, status.
+
+A notebook that fails or runs past the timeout is reported with its log path and the others still run; the
+exit status is non-zero if any failed. Re-running replaces entries and files, so it is idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .files import write_json_atomic
+from .paths import DATA_DIR_ENV, REPO_ROOT, results_root
+from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
+from .results import git_commit
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+# Per-notebook wall-clock limits in seconds (0 = none); override with --timeout.
+DEFAULT_TIMEOUTS = {"smoke": 600, "cpu": 3600, "paper": 0}
+
+
+@dataclass
+class NotebookRun:
+    """One manifest entry."""
+
+    notebook: str
+    profile: str
+    parameters: dict[str, Any]
+    status: str  # "ok", "failed" or "timeout"
+    start_utc: str
+    duration_s: float
+    git_commit: str
+    notebook_sha256: str
+    executed: str
+    log: str
+    python: str
+
+
+def list_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``), in number order."""
+    return sorted(p for p in notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+
+
+def select_notebooks(selectors: list[str], notebooks: list[Path]) -> list[Path]:
+    """Notebooks matching any selector: its number (``00``), full name (``00_datasets``) or topic (``datasets``).
+
+    No selectors selects every notebook. A selector that matches nothing is an error listing the notebooks.
+    """
+    if not selectors:
+        return notebooks
+    chosen: list[Path] = []
+    for selector in selectors:
+        key = Path(selector).stem
+        matches = [
+            nb for nb in notebooks
+            if key in (nb.stem, nb.stem[:2], nb.stem[3:]) or (key.isdigit() and nb.stem[:2] == key.zfill(2))
+        ]
+        if not matches:
+            known = ", ".join(nb.stem for nb in notebooks) or "none"
+            raise ConfigError(f"no notebook matches {selector!r}; the notebooks are: {known}")
+        chosen.extend(nb for nb in matches if nb not in chosen)
+    return sorted(chosen)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_notebook(
+    notebook: Path,
+    profile: str,
+    *,
+    parameters: dict[str, Any] | None = None,
+    timeout_s: float = 0,
+    root: Path | None = None,
+) -> NotebookRun:
+    """Execute one notebook with papermill in a subprocess, writing its executed copy and log; never raises
+    for a failing notebook (the status says so)."""
+    check_profile(profile)
+    root = root or results_root()
+    name = notebook.stem
+    parameters = {"PROFILE": profile, **(parameters or {})}
+    executed = root / profile / name / f"{name}.ipynb"
+    log = root / profile / "logs" / f"{name}.log"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+
+    command = [
+        sys.executable, "-m", "papermill", str(notebook), str(executed),
+        "--cwd", str(notebook.parent), "--kernel", "python3", "--log-output", "--progress-bar",
+        "--request-save-on-cell-execute",
+    ]
+    for key, value in parameters.items():
+        command += ["-y", json.dumps({key: value})]
+    env = {**os.environ, "REPRO_RESULTS_DIR": str(root), "PYTHONUNBUFFERED": "1"}
+
+    start = time.time()
+    start_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with open(log, "w", encoding="utf-8") as log_file:
+        log_file.write(f"$ {' '.join(command)}\n")
+        log_file.flush()
+        # a new session, so that a timeout can end papermill together with its kernel
+        process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        try:
+            status = "ok" if process.wait(timeout=timeout_s or None) == 0 else "failed"
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            status = "timeout"
+            log_file.write(f"\n[run_all] stopped after the {timeout_s:.0f} s timeout\n")
+    return NotebookRun(
+        notebook=name,
+        profile=profile,
+        parameters=parameters,
+        status=status,
+        start_utc=start_utc,
+        duration_s=round(time.time() - start, 1),
+        git_commit=git_commit(),
+        notebook_sha256=file_sha256(notebook),
+        executed=_relative(executed),
+        log=_relative(log),
+        python=sys.version.split()[0],
+    )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
+    """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically)."""
+    path = (root or results_root()) / run.profile / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {"notebooks": {}}
+    manifest["notebooks"][run.notebook] = asdict(run)
+    manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
+    return write_json_atomic(path, manifest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="run_all.sh", description="Run the numbered notebooks headless with papermill."
+    )
+    parser.add_argument("notebooks", nargs="*", help="subset by number, name or topic (default: all)")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, help=f"one of {', '.join(PROFILES)}")
+    parser.add_argument("--timeout", type=float, help="seconds per notebook (default by profile, 0 = none)")
+    parser.add_argument("--data-dir", help=f"offline dataset folder (default: ${DATA_DIR_ENV})")
+    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    args = parser.parse_args(argv)
+
+    try:
+        profile = check_profile(args.profile)
+        notebooks = select_notebooks(args.notebooks, list_notebooks())
+    except ConfigError as err:
+        parser.error(str(err))
+    if args.list:
+        print("\n".join(nb.stem for nb in notebooks))
+        return 0
+    timeout = DEFAULT_TIMEOUTS[profile] if args.timeout is None else args.timeout
+    parameters = {"DATA_DIR": args.data_dir} if args.data_dir else {}
+
+    failures = []
+    for notebook in notebooks:
+        print(f"[run_all] {notebook.stem} (profile {profile}) ...", flush=True)
+        run = run_notebook(notebook, profile, parameters=parameters, timeout_s=timeout)
+        update_manifest(run)
+        print(f"[run_all] {notebook.stem}: {run.status} in {run.duration_s:.0f} s (log: {run.log})", flush=True)
+        if run.status != "ok":
+            failures.append(run)
+    print(f"[run_all] {len(notebooks) - len(failures)} of {len(notebooks)} notebooks ok; manifest: "
+          f"{_relative(results_root() / profile / 'manifest.json')}")
+    for run in failures:
+        print(f"[run_all] FAILED {run.notebook} ({run.status}); see {run.log}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

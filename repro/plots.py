@@ -1,0 +1,85 @@
+"""Figures shared by the notebooks: image grids and class histograms (matplotlib / seaborn)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+from .data import ImageDataset
+
+
+def tile_images(images: np.ndarray, columns: int, padding: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tile uint8 (N, C, H, W) images into one (H', W', C) picture, ``columns`` images per row."""
+    n, channels, height, width = images.shape
+    rows = -(-n // columns)
+    canvas = np.full(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+        pad_value,
+        dtype=np.uint8,
+    )
+    for i, image in enumerate(images):
+        top = padding + (i // columns) * (height + padding)
+        left = padding + (i % columns) * (width + padding)
+        canvas[top : top + height, left : left + width] = image.transpose(1, 2, 0)
+    return canvas
+
+
+def show_grid(images: np.ndarray, columns: int, title: str = "", scale: float = 0.45) -> plt.Figure:
+    """A figure of uint8 (N, C, H, W) images in a grid (greyscale when C is 1)."""
+    picture = tile_images(images, columns)
+    height, width = picture.shape[:2]
+    fig, ax = plt.subplots(figsize=(max(2.0, width * scale / 28), max(2.0, height * scale / 28)))
+    if picture.shape[2] == 1:
+        ax.imshow(picture[..., 0], cmap="gray", vmin=0, vmax=255)
+    else:
+        ax.imshow(picture)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def class_grid(dataset: ImageDataset, per_class: int, seed: int) -> plt.Figure:
+    """A grid with one row per class holding ``per_class`` images drawn with ``seed`` (first 20 classes)."""
+    rng = np.random.default_rng(seed)
+    shown = range(min(dataset.num_classes, 20))
+    rows = [rng.choice(np.flatnonzero(dataset.labels == c), size=per_class, replace=False) for c in shown]
+    fig = show_grid(dataset.images[np.concatenate(rows)], per_class, f"{dataset.name} {dataset.split}")
+    return fig
+
+
+def class_histograms(datasets: Sequence[ImageDataset]) -> plt.Figure:
+    """Bar charts of images per class, one panel per dataset name, splits side by side."""
+    names = list(dict.fromkeys(d.name for d in datasets))
+    fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        records = {"class": [], "count": [], "split": []}
+        for d in (d for d in datasets if d.name == name):
+            counts = np.bincount(d.labels[d.labels >= 0], minlength=d.num_classes)
+            records["class"] += list(d.classes)
+            records["count"] += counts.tolist()
+            records["split"] += [d.split] * d.num_classes
+        sns.barplot(x=records["class"], y=records["count"], hue=records["split"], ax=ax)
+        ax.set_title(name)
+        ax.set_ylabel("images")
+        ax.tick_params(axis="x", rotation=60 if max(len(c) for c in records["class"]) > 2 else 0)
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def mode_histogram(mode_labels: np.ndarray, n_modes: int, title: str = "") -> plt.Figure:
+    """Samples per mode (e.g. Stacked-MNIST's 1,000), sorted, with the uniform expectation marked."""
+    counts = np.sort(np.bincount(np.asarray(mode_labels), minlength=n_modes))[::-1]
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(np.arange(n_modes), counts, width=1.0)
+    ax.axhline(len(mode_labels) / n_modes, color="k", linestyle="--", linewidth=1, label="uniform")
+    ax.set_xlabel("mode (sorted by count)")
+    ax.set_ylabel("samples")
+    ax.set_title(title or f"{(counts > 0).sum()} of {n_modes} modes present")
+    ax.legend()
+    fig.tight_layout()
+    return fig

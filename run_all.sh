@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Run every numbered notebook headless (papermill), at the cpu profile unless told otherwise.
+#
+#   ./run_all.sh                      # all notebooks, cpu profile
+#   ./run_all.sh --profile smoke      # seconds per notebook
+#   ./run_all.sh 00 01 --timeout 900  # a subset, by number, name or topic
+#   ./run_all.sh --list
+#
+# Creates the Python environment in .venv first if it is missing. Executed notebooks, tables and figures go
+# to results/<profile>/<notebook>/, logs to results/<profile>/logs/, and results/<profile>/manifest.json
+# records every run. Exits non-zero if any notebook failed, after running the others.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/ensure_env.sh
+exec "$REPRO_PY" -m repro.notebook_runner "$@"
