@@ -113,7 +113,7 @@ def run_notebook(
     env = {**os.environ, "REPRO_RESULTS_DIR": str(root), "PYTHONUNBUFFERED": "1"}
 
     start = time.time()
-    start_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:
         log_file.write(f"$ {' '.join(command)}\n")
         log_file.flush()
@@ -172,11 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="seconds per notebook (default by profile, 0 = none)")
     parser.add_argument("--data-dir", help=f"offline dataset folder (default: ${DATA_DIR_ENV})")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     try:
         profile = check_profile(args.profile)
-        notebooks = select_notebooks(args.notebooks, list_notebooks())
+        notebooks = select_notebooks(args.notebooks, list_notebooks(args.notebook_dir))
     except ConfigError as err:
         parser.error(str(err))
     if args.list:

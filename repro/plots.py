@@ -55,7 +55,7 @@ def class_histograms(datasets: Sequence[ImageDataset]) -> plt.Figure:
     """Bar charts of images per class, one panel per dataset name, splits side by side."""
     names = list(dict.fromkeys(d.name for d in datasets))
     fig, axes = plt.subplots(1, len(names), figsize=(5.5 * len(names), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         records = {"class": [], "count": [], "split": []}
         for d in (d for d in datasets if d.name == name):
             counts = np.bincount(d.labels[d.labels >= 0], minlength=d.num_classes)

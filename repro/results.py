@@ -50,7 +50,7 @@ def run_protocol(profile: str, seed: int, **fields: Any) -> dict[str, Any]:
         "git_commit": git_commit(),
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "created_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -1,7 +1,7 @@
 # Sourced by run_all.sh and run_tests.sh: make sure the project's virtual environment exists and is current.
 #
 # Creates $REPRO_VENV (default: <repo>/.venv) with the first of $REPRO_PYTHON, python3.11, python3 that is
-# Python >= 3.10, then installs the project with its dev extra (pyproject.toml pins torch and torchvision).
+# Python >= 3.11, then installs the project with its dev extra (pyproject.toml pins torch and torchvision).
 # A stamp file holding the hash of pyproject.toml makes this a no-op until the dependencies change.
 # Afterwards $REPRO_PY is the environment's python.
 
@@ -15,12 +15,12 @@ if [ ! -x "$REPRO_VENV/bin/python" ] || [ "$(cat "$_stamp" 2>/dev/null)" != "$_w
   for _candidate in "${REPRO_PYTHON:-}" python3.11 python3; do
     [ -n "$_candidate" ] || continue
     if command -v "$_candidate" >/dev/null 2>&1 &&
-       "$_candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+       "$_candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       _python="$_candidate"; break
     fi
   done
   if [ -z "$_python" ]; then
-    echo "error: no Python >= 3.10 found; install one or set REPRO_PYTHON=/path/to/python3" >&2
+    echo "error: no Python >= 3.11 found; install one or set REPRO_PYTHON=/path/to/python3" >&2
     exit 1
   fi
   echo "[env] setting up $REPRO_VENV with $($_python --version) (first run only: a few minutes) ..." >&2

@@ -30,7 +30,7 @@ def features_as_float64(features: torch.Tensor | np.ndarray, name: str = "featur
 
 
 def gaussian_stats(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean (d,) and covariance (d, d) of (N, d) features in float64, covariance ddof = 1 (metrics.md §4.1)."""
+    """Mean (d,) and covariance (d, d) of (N, d) features, float64, covariance ddof 1 (metrics.md §4.1)."""
     array = features_as_float64(features)
     if array.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to estimate a covariance, got N={array.shape[0]}")
@@ -76,7 +76,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def frechet_distance_sqrtm(
     mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = SQRTM_EPS
 ) -> float:
-    """Reference Fréchet distance via scipy.linalg.sqrtm (TTUR, pytorch-fid; metrics.md §4.1) for cross-checks.
+    """Reference Fréchet distance via scipy.linalg.sqrtm (TTUR, pytorch-fid; metrics.md §4.1), a cross-check.
 
     mu (d,), sigma (d, d) -> float. If sqrtm(Σ1 Σ2) is not finite, eps·I is added to both covariances and the
     root is recomputed; a complex root whose diagonal has |imag| > 1e-3 raises ValueError

@@ -65,8 +65,8 @@ def inception_score(
 
     predictions: (N, C) logits (``from_logits=True``; for the TF Inception graph, the 1008 unbiased logits
     pool3 · Wᵀ) or probabilities (``from_logits=False``). Computation is in float64. The rows are permuted
-    once with ``np.random.RandomState(shuffle_seed)`` (as torch-fidelity does), then cut into ``splits`` contiguous
-    chunks [i·N/splits, (i+1)·N/splits); each chunk gives s_k = exp(mean KL), and the result is
+    once with ``np.random.RandomState(shuffle_seed)`` (as torch-fidelity does), then cut into ``splits``
+    contiguous chunks [i·N/splits, (i+1)·N/splits); each chunk gives s_k = exp(mean KL), and the result is
     (mean_k s_k, std_k s_k) with the population std (ddof = 0).
     """
     log_probs = _log_probabilities(predictions, from_logits)

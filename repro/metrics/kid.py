@@ -28,7 +28,10 @@ def polynomial_kernel(
     gamma: float | None = None,
     coef0: float = KID_COEF0,
 ) -> np.ndarray:
-    """k(x, y) = (gamma·<x, y> + coef0)^degree, gamma None = 1/d (metrics.md §5); x (n, d), y (m, d) -> (n, m)."""
+    """k(x, y) = (gamma·<x, y> + coef0)^degree (metrics.md §5); x (n, d), y (m, d) -> (n, m).
+
+    gamma=None means 1/d, torch-fidelity's default.
+    """
     if gamma is None:
         gamma = 1.0 / x.shape[1]
     return (gamma * (x @ y.T) + coef0) ** degree

@@ -57,14 +57,14 @@ def mode_histogram(labels: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def count_modes(labels: torch.Tensor | np.ndarray, min_count: int = 1) -> int:
-    """Number of modes with at least ``min_count`` samples (metrics.md §7: 1 in the papers, 10 as an extra)."""
+    """Number of modes with at least ``min_count`` samples (metrics.md §7: papers 1; 10 is a robust extra)."""
     if min_count < 1:
         raise ValueError(f"min_count must be at least 1, got {min_count}")
     return int((mode_histogram(labels) >= min_count).sum())
 
 
 def kl_to_uniform(labels: torch.Tensor | np.ndarray) -> float:
-    """KL(p_model || uniform over 1000 modes) = Σ_j p_j log(1000 p_j), non-empty modes only (metrics.md §7)."""
+    """KL(p_model || uniform over 1000 modes) = Σ_j p_j log(1000 p_j) over non-empty j (metrics.md §7)."""
     counts = mode_histogram(labels)
     probabilities = counts[counts > 0] / counts.sum()
     # Empty modes are skipped (0 log 0 = 0), so no eps is needed.

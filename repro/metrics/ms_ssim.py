@@ -8,8 +8,8 @@ re-written in PyTorch:
   sigma = 1.5 · size / 11, so 32x32 images use windows of 11, 11, 8, 4 and 2 taps at the five scales;
 * 'valid' filtering per channel, and |σ12| in the contrast-structure term (the "trick" of the AM-GAN code),
   which keeps every factor in [0, 1] so the fractional powers are defined.
-Libraries such as pytorch_msssim and torchmetrics refuse 32x32 inputs at 5 scales with an 11-tap window and clip
-negative σ12 instead of taking |σ12|, so they do not reproduce this statistic.
+Libraries such as pytorch_msssim and torchmetrics refuse 32x32 inputs at 5 scales with an 11-tap window and
+clip negative σ12 instead of taking |σ12|, so they do not reproduce this statistic.
 """
 
 from __future__ import annotations

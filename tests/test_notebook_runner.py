@@ -1,0 +1,77 @@
+"""repro.notebook_runner (behind ./run_all.sh): selection, logs, manifest, failures and timeouts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from repro import notebook_runner as runner
+from repro.errors import ConfigError
+
+
+def write_notebook(folder: Path, name: str, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell('PROFILE = "cpu"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_selection_by_number_name_and_topic(tmp_path):
+    notebooks = [tmp_path / f"{n}.ipynb" for n in ("00_datasets", "01_metrics_sanity", "31_ssgan_stacked")]
+    for nb in notebooks:
+        nb.touch()
+    found = runner.list_notebooks(tmp_path)
+    assert found == notebooks
+    assert runner.select_notebooks([], found) == notebooks
+    assert runner.select_notebooks(["1", "00"], found) == notebooks[:2]
+    assert runner.select_notebooks(["ssgan_stacked", "01_metrics_sanity.ipynb"], found) == notebooks[1:]
+    with pytest.raises(ConfigError, match="no notebook matches '42'; the notebooks are: 00_datasets"):
+        runner.select_notebooks(["42"], found)
+
+
+def test_run_all_reports_failures_and_keeps_going(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(results))
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books, "10_fails", 'raise RuntimeError("boom in the notebook")')
+    write_notebook(books, "20_sleeps", "import time; time.sleep(120)")
+    write_notebook(books, "30_works", 'print("profile is", PROFILE)')
+
+    code = runner.main(["--profile", "smoke", "--timeout", "20", "--notebook-dir", str(books)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "FAILED 10_fails (failed)" in err and "FAILED 20_sleeps (timeout)" in err
+    assert "30_works" not in err
+
+    manifest = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]
+    assert {k: v["status"] for k, v in manifest.items()} == {
+        "10_fails": "failed", "20_sleeps": "timeout", "30_works": "ok"
+    }
+    ok = manifest["30_works"]
+    assert ok["parameters"] == {"PROFILE": "smoke"} and ok["profile"] == "smoke"
+    assert len(ok["notebook_sha256"]) == 64 and ok["duration_s"] > 0
+    assert "boom in the notebook" in Path(manifest["10_fails"]["log"]).read_text()
+    assert "profile is smoke" in Path(ok["log"]).read_text()
+    executed = nbformat.read(results / "smoke" / "30_works" / "30_works.ipynb", as_version=4)
+    assert "profile is smoke" in executed.cells[-1].outputs[0]["text"]
+
+    # re-running one notebook replaces its entry and leaves the others alone
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "30"]) == 0
+    again = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]
+    assert set(again) == set(manifest) and again["30_works"]["start_utc"] >= ok["start_utc"]
+
+
+def test_bad_profile_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--profile", "fast"])
+    assert exit_info.value.code == 2
+    assert "unknown profile 'fast'" in capsys.readouterr().err

@@ -1,0 +1,53 @@
+"""repro.results: tables carry their protocol; figures are written as PNG."""
+
+import csv
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from repro.results import git_commit, markdown_table, run_protocol, save_figure, write_table  # noqa: E402
+
+
+def test_table_rows_carry_protocol_columns(tmp_path):
+    protocol = run_protocol("smoke", 3, n_fake=100)
+    rows = [{"model": "dcgan", "fid": 12.3456789}, {"model": "ssgan", "fid": float("nan"), "note": "x"}]
+    csv_path, md_path = write_table(rows, tmp_path, "fid", protocol, title="FID")
+    with open(csv_path) as f:
+        read = list(csv.DictReader(f))
+    assert list(read[0])[:3] == ["model", "fid", "note"]
+    assert {"profile", "seed", "n_fake", "git_commit", "torch"} <= set(read[0])
+    assert read[1]["profile"] == "smoke" and read[1]["n_fake"] == "100"
+    md = md_path.read_text()
+    assert md.startswith("### FID") and "| dcgan | 12.35 |  |" in md and "| ssgan | n/a | x |" in md
+    assert "- **seed**: 3" in md
+
+
+def test_protocol_column_clash_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="seed"):
+        write_table([{"seed": 1}], tmp_path, "t", run_protocol("cpu", 0))
+    with pytest.raises(ValueError, match="no rows"):
+        write_table([], tmp_path, "t", {})
+
+
+def test_protocol_rejects_unknown_profile():
+    with pytest.raises(ValueError, match="unknown profile"):
+        run_protocol("fast", 0)
+
+
+def test_git_commit_is_a_sha_or_unknown():
+    sha = git_commit()
+    assert sha == "unknown" or len(sha.split("+")[0]) == 40
+
+
+def test_markdown_formats_numbers():
+    assert "| 60,000 | 0.1235 |" in markdown_table([{"n": 60000, "x": 0.123456}])
+
+
+def test_figure_is_saved_as_png(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    path = save_figure(fig, tmp_path, "line")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
