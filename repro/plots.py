@@ -83,3 +83,18 @@ def mode_histogram(mode_labels: np.ndarray, n_modes: int, title: str = "") -> pl
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def metrics_vs_samples(rows: Sequence[dict], metrics: Sequence[str] = ("is_mean", "fid", "kid_mean")) -> plt.Figure:
+    """One panel per metric: its value against the number of samples, one line per dataset."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.3), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for dataset in dict.fromkeys(r["dataset"] for r in rows):
+            points = [(r["n_train_subset"], r[metric]) for r in rows if r["dataset"] == dataset]
+            ax.plot(*zip(*points, strict=True), marker="o", label=dataset)
+        ax.set_xscale("log")
+        ax.set_xlabel("real images scored (N)")
+        ax.set_title(metric)
+        ax.legend()
+    fig.tight_layout()
+    return fig

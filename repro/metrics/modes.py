@@ -12,8 +12,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..data import STACKED_MNIST_MODES
+
 STACKED_MNIST_SAMPLES = 25_600  # 400 batches of 64, as in the MS-GAN code; state the count if you change it
-STACKED_MNIST_MODES = 1000
 DIGIT_CLASSES = 10
 
 
