@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -29,7 +30,7 @@ from repro.metrics import (
     kernel_inception_distance,
 )
 from repro.metrics.classifier import classifier_outputs, load_classifier
-from repro.metrics.inception import load_inception
+from repro.metrics.inception import load_inception, random_inception_state_dict
 
 
 def seconds(fn) -> float:
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("REPRO_DATA_DIR"))
     parser.add_argument("--inception-weights", default=None)
+    parser.add_argument("--inception-random", action="store_true", help="time Inception with random weights")
     parser.add_argument("--inception-images", type=int, default=200)
     parser.add_argument("--skip-sqrtm", action="store_true", help="scipy sqrtm on 2048-d takes minutes on CPU")
     args = parser.parse_args()
@@ -75,8 +77,12 @@ def main() -> None:
         rows.append(("FID scipy sqrtm from stats (d=2048)", 10_000,
                      seconds(lambda: frechet_distance_sqrtm(mu, sigma, mu + 0.1, sigma))))
 
-    if args.inception_weights:
-        extractor = load_inception(args.inception_weights, device=device, verify_hash=False)
+    if args.inception_weights or args.inception_random:
+        weights = args.inception_weights
+        if weights is None:
+            weights = os.path.join(tempfile.mkdtemp(), "random-inception.pth")
+            torch.save(random_inception_state_dict(), weights)
+        extractor = load_inception(weights, device=device, verify_hash=False)
         sample = torch.from_numpy(train[: args.inception_images])
         extractor(sample[:8])  # warm-up
         per_image = seconds(lambda: extractor(sample)) / len(sample)

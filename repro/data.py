@@ -443,9 +443,16 @@ def _torchvision_split(spec: DatasetSpec, split: str, *, download: bool) -> Imag
 # Pixel scaling: the one place where uint8 pixels become floats and back
 
 
+def as_tensor(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """``torch.as_tensor`` that also takes NumPy arrays of any layout (negative strides are copied)."""
+    if isinstance(values, np.ndarray) and any(stride < 0 for stride in values.strides):
+        values = np.ascontiguousarray(values)
+    return torch.as_tensor(values)
+
+
 def to_float(images: np.ndarray | torch.Tensor, value_range: ValueRange = "symmetric") -> torch.Tensor:
     """uint8 pixels to float32: ``symmetric`` gives x/127.5 - 1 in [-1, 1], ``unit`` gives x/255 in [0, 1]."""
-    pixels = torch.as_tensor(images)
+    pixels = as_tensor(images)
     if pixels.dtype != torch.uint8:
         raise TypeError(f"to_float expects uint8 pixels, got {pixels.dtype}")
     if value_range == "symmetric":
@@ -479,7 +486,7 @@ STACKED_MNIST_MODES = 1000
 
 def stacked_mnist_label(digit_labels: torch.Tensor | np.ndarray) -> torch.Tensor:
     """Mode label of stacked digits: 100·r + 10·g + b for per-channel digit labels of shape (N, 3)."""
-    digits = torch.as_tensor(digit_labels)
+    digits = as_tensor(digit_labels)
     if digits.ndim != 2 or digits.shape[1] != 3:
         raise ValueError(f"expected per-channel digit labels of shape (N, 3), got {tuple(digits.shape)}")
     weights = torch.tensor([100, 10, 1], dtype=digits.dtype, device=digits.device)
@@ -562,12 +569,12 @@ class DeviceBatches:
         value_range: ValueRange = "symmetric",
         seed: int = 0,
     ) -> None:
-        self.images = torch.as_tensor(images).to(device)
+        self.images = as_tensor(images).to(device)
         if self.images.dtype != torch.uint8:
             raise TypeError(f"DeviceBatches expects uint8 images, got {self.images.dtype}")
         if labels is None:
             labels = torch.full((len(self.images),), -1, dtype=torch.int64)
-        self.labels = torch.as_tensor(labels, dtype=torch.int64).to(device)
+        self.labels = as_tensor(labels).to(device, torch.int64)
         if not 0 < batch_size <= len(self.images):
             raise ConfigError(f"batch_size={batch_size} must be between 1 and the {len(self.images)} images")
         self.batch_size = batch_size

@@ -338,3 +338,8 @@ def test_real_stacked_mnist_covers_all_modes(real_dataset):
     counts = np.bincount(stacked.labels, minlength=1000)
     assert (counts > 0).sum() >= 995
     assert stacked.images.shape == (25_600, 3, 28, 28)
+
+
+def test_arrays_of_any_layout_are_accepted():
+    levels = np.arange(12, dtype=np.uint8).reshape(1, 1, 3, 4)
+    assert torch.equal(data.to_float(levels[..., ::-1], "unit")[0, 0, 0], torch.tensor([3, 2, 1, 0]) / 255)

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from scipy.special import xlogy
 
+from .arrays import to_numpy
+
 # Added to every generated probability before the logs, as in the AM-GAN code (code/score.py, am_score).
 AM_SCORE_EPS = 1e-18
 # Rows (and the training marginal) must sum to one within this tolerance; logits passed by mistake fail it.
@@ -28,7 +30,7 @@ class AMScore(NamedTuple):
 
 def _probabilities_as_float64(values: torch.Tensor | np.ndarray, ndim: int, name: str) -> np.ndarray:
     """Convert probabilities to float64 NumPy and check rank, sign and that the last axis sums to 1."""
-    array = torch.as_tensor(values).detach().cpu().to(torch.float64).numpy()
+    array = to_numpy(values, np.float64)
     if array.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
     if not np.isfinite(array).all() or (array < 0).any():

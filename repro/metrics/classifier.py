@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data import DeviceBatches, ImageDataset, load_dataset, to_float
+from ..data import DeviceBatches, ImageDataset, as_tensor, load_dataset, to_float
 from ..errors import ConfigError
 from ..files import atomic_path
 from ..nets.classifiers import ConvClassifier
@@ -181,7 +181,7 @@ def classifier_outputs(
 
     Runs in fp32 in eval mode with a fixed batch size, so that scores do not depend on how callers batch.
     """
-    pixels = torch.as_tensor(images)
+    pixels = as_tensor(images)
     if pixels.dtype != torch.uint8 or pixels.ndim != 4:
         raise TypeError(f"expected uint8 images (N, C, H, W), got {pixels.dtype} {tuple(pixels.shape)}")
     expected = model.channel_mean.shape[1]
@@ -204,7 +204,7 @@ def predict_logits(model: ConvClassifier, images: np.ndarray | torch.Tensor, bat
 
 def per_channel_labels(model: ConvClassifier, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
     """Predicted digit of each channel of (N, 3, H, W) images -> (N, 3) labels (Stacked-MNIST, metrics.md §7)."""
-    pixels = torch.as_tensor(images)
+    pixels = as_tensor(images)
     n, channels = pixels.shape[:2]
     flat = pixels.reshape(n * channels, 1, *pixels.shape[2:])
     return predict_logits(model, flat, batch_size).argmax(1).view(n, channels).numpy()

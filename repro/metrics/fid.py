@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from .arrays import to_numpy
+
 # Added to both covariance diagonals when sqrtm of a singular product is not finite (TTUR, pytorch-fid).
 SQRTM_EPS = 1e-6
 # Largest |imaginary part| on the diagonal of sqrtm(Σ1 Σ2) that is still treated as round-off (pytorch-fid).
@@ -21,7 +23,7 @@ SQRTM_IMAGINARY_TOLERANCE = 1e-3
 
 def features_as_float64(features: torch.Tensor | np.ndarray, name: str = "features") -> np.ndarray:
     """Convert (N, d) features from a tensor or array to a float64 NumPy array, checking shape and values."""
-    array = torch.as_tensor(features).detach().cpu().to(torch.float64).numpy()
+    array = to_numpy(features, np.float64)
     if array.ndim != 2:
         raise ValueError(f"{name} must have shape (N, d), got {array.shape}")
     if not np.isfinite(array).all():

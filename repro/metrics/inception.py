@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import as_tensor
+
 WEIGHTS_ENV = "REPRO_INCEPTION_WEIGHTS"
 WEIGHTS_FILE_NAMES = ("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth")
 SHA256_PREFIX = "6726825d"
@@ -78,7 +80,7 @@ class InceptionExtractor:
     @torch.no_grad()
     def __call__(self, images: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 (N, 3, H, W) -> (unbiased logits (N, 1008), pool3 features (N, 2048)), float32 on the CPU."""
-        pixels = torch.as_tensor(images)
+        pixels = as_tensor(images)
         if pixels.dtype != torch.uint8 or pixels.ndim != 4 or pixels.shape[1] != 3:
             raise TypeError(
                 f"Inception takes uint8 RGB images (N, 3, H, W), got {pixels.dtype} {tuple(pixels.shape)}; "
@@ -91,6 +93,25 @@ class InceptionExtractor:
             features.append(pool3.float().cpu())
             logits.append(unbiased.float().cpu())
         return torch.cat(logits), torch.cat(features)
+
+
+def random_inception_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
+    """A state dict of the same architecture with random weights, for tests and timing only.
+
+    Built without touching the network or any weights file: torch-fidelity's constructor is run with its
+    weight loading stubbed out, so the keys and shapes are exactly those a real weights file must have.
+    """
+    from unittest import mock
+
+    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
+
+    cls = tf_inception.FeatureExtractorInceptionV3
+    with (
+        mock.patch.object(tf_inception, "load_state_dict_from_url", lambda *a, **k: {}),
+        mock.patch.object(cls, "load_state_dict", lambda self, state, *a, **k: None),
+    ):
+        torch.manual_seed(seed)
+        return cls("random-init", ["2048"]).state_dict()
 
 
 def load_inception(

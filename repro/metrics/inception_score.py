@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .arrays import to_numpy
+
 IS_SPLITS = 10
 IS_SHUFFLE_SEED = 2020
 # Rows of a probability input must sum to one within this tolerance; logits passed as probabilities fail it.
@@ -16,7 +18,7 @@ PROBABILITY_ROW_SUM_TOLERANCE = 1e-3
 
 def _log_probabilities(predictions: torch.Tensor | np.ndarray, from_logits: bool) -> torch.Tensor:
     """Validate (N, C) predictions and return log p(y|x) in float64, shape (N, C)."""
-    values = torch.as_tensor(predictions).detach().cpu().to(torch.float64)
+    values = torch.from_numpy(np.ascontiguousarray(to_numpy(predictions, np.float64)))
     if values.dim() != 2:
         raise ValueError(f"predictions must have shape (N, C), got {tuple(values.shape)}")
     if values.shape[1] < 2:

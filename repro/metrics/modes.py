@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..data import STACKED_MNIST_MODES
+from .arrays import to_numpy
 
 STACKED_MNIST_SAMPLES = 25_600  # 400 batches of 64, as in the MS-GAN code; state the count if you change it
 DIGIT_CLASSES = 10
@@ -29,7 +30,7 @@ class ModeCoverage(NamedTuple):
 
 def mode_ids(labels: torch.Tensor | np.ndarray) -> np.ndarray:
     """Mode ids (N,) in [0, 1000) from per-channel digit labels (N, 3) or already combined ids (N,)."""
-    array = torch.as_tensor(labels).detach().cpu().numpy()
+    array = to_numpy(labels)
     if not np.issubdtype(array.dtype, np.integer):
         raise ValueError(
             f"labels must be integers (predicted classes, not probabilities), got dtype {array.dtype}"

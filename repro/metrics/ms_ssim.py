@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .arrays import to_numpy
+
 MS_SSIM_WEIGHTS = (
     0.0448,
     0.2856,
@@ -191,7 +193,7 @@ def classwise_ms_ssim(
     Every class in range(num_classes) must have enough images; a missing class raises rather than being
     skipped.
     """
-    label_array = torch.as_tensor(labels).detach().cpu().numpy().reshape(-1)
+    label_array = to_numpy(labels).reshape(-1)
     if label_array.shape[0] != images.shape[0]:
         raise ValueError(f"got {images.shape[0]} images but {label_array.shape[0]} labels")
     if pairing not in ("mirrored", "random"):

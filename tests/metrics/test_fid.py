@@ -125,3 +125,8 @@ def test_fewer_than_two_samples_raise():
 def test_non_matrix_features_raise():
     with pytest.raises(ValueError, match=r"\(N, d\)"):
         gaussian_stats(np.zeros(5))
+
+
+def test_reversed_views_are_accepted():
+    features = np.random.default_rng(0).standard_normal((50, 4))
+    assert fid_from_features(features[::-1], features) == pytest.approx(0.0, abs=1e-9)

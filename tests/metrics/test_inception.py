@@ -24,19 +24,8 @@ def no_weights_anywhere(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def random_weights(tmp_path_factory) -> Path:
     """A state dict of torch-fidelity's Inception architecture with random weights."""
-    import torch_fidelity.feature_extractor_inceptionv3 as tf_inception
-
-    cls = tf_inception.FeatureExtractorInceptionV3
-    patch = pytest.MonkeyPatch()
-    patch.setattr(tf_inception, "load_state_dict_from_url", lambda *a, **k: {})  # no download: keep the init
-    patch.setattr(cls, "load_state_dict", lambda self, state, *a, **k: None)
-    try:
-        torch.manual_seed(0)
-        state = cls("random", ["2048"]).state_dict()
-    finally:
-        patch.undo()
     path = tmp_path_factory.mktemp("weights") / inception.WEIGHTS_FILE_NAMES[0]
-    torch.save(state, path)
+    torch.save(inception.random_inception_state_dict(seed=0), path)
     return path
 
 
