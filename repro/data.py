@@ -585,6 +585,13 @@ class DeviceBatches:
         self._order = self._new_order()
         self._position = 0
 
+    def reseed(self, seed: int) -> None:
+        """Restart the stream from a new seed (a fresh permutation, epoch 0)."""
+        self.generator.manual_seed(seed)
+        self.epoch = 0
+        self._order = self._new_order()
+        self._position = 0
+
     def _new_order(self) -> torch.Tensor:
         return torch.randperm(len(self.images), generator=self.generator, device=self.device)
 

@@ -1,0 +1,89 @@
+"""The method interface: a GAN variant is a discriminator step and a generator step over a batch.
+
+A method holds G and D (so ``method.state_dict()`` checkpoints them together with any running averages or
+memory banks the method registers as buffers) and a seeded noise generator of its own, so that a resumed run
+draws exactly the latent vectors the uninterrupted run would have drawn. Subclasses implement the two losses;
+the base class turns them into update steps. The training loop (repro/train.py) owns optimisers, schedules,
+precision and checkpoints, and knows nothing of the objective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+Logs = dict[str, torch.Tensor]
+
+
+class GANMethod(nn.Module):
+    """Base class of every method. Subclasses define ``discriminator_loss`` and ``generator_loss``."""
+
+    name = "gan"
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, seed: int = 0) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim: int = generator.latent_dim
+        self.noise = torch.Generator().manual_seed(seed)
+
+    # -- hyper-parameters, compared on resume ------------------------------------------------------------
+    def hparams(self) -> dict[str, Any]:
+        """What defines this method's run besides the training config: compared when a run resumes."""
+        return {
+            "method": self.name,
+            "generator": type(self.generator).__name__,
+            "discriminator": type(self.discriminator).__name__,
+            "generator_parameters": sum(p.numel() for p in self.generator.parameters()),
+            "discriminator_parameters": sum(p.numel() for p in self.discriminator.parameters()),
+        }
+
+    # -- objectives (subclasses) -------------------------------------------------------------------------
+    def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
+        """Loss for D on a batch of real images (B, C, H, W) with labels (B,), and detached tensors to log."""
+        raise NotImplementedError
+
+    def generator_loss(self, batch_size: int, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
+        """Loss for G on ``batch_size`` fresh samples (labels: the real batch's, for conditional methods)."""
+        raise NotImplementedError
+
+    # -- update steps ------------------------------------------------------------------------------------
+    def discriminator_step(
+        self, real: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer
+    ) -> Logs:
+        """One update of D; returns detached scalars to log (no host sync)."""
+        loss, logs = self.discriminator_loss(real, labels)
+        self._update(loss, optimizer, self.discriminator.parameters())
+        return {"d_loss": loss.detach(), **logs}
+
+    def generator_step(self, batch_size: int, labels: torch.Tensor, optimizer: torch.optim.Optimizer) -> Logs:
+        """One update of G; returns detached scalars to log (no host sync)."""
+        loss, logs = self.generator_loss(batch_size, labels)
+        self._update(loss, optimizer, self.generator.parameters())
+        return {"g_loss": loss.detach(), **logs}
+
+    def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Iterable) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.gradient_hook is not None:  # data-parallel runs average gradients across ranks here
+            self.gradient_hook(parameters)
+        optimizer.step()
+
+    gradient_hook = None
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def sample_latent(self, batch_size: int) -> torch.Tensor:
+        """z ~ N(0, I), (batch_size, latent_dim), from the method's own seeded generator."""
+        device = next(self.generator.parameters()).device
+        # drawn on the CPU, whatever the device, so that runs resume identically on any machine
+        return torch.randn(batch_size, self.latent_dim, generator=self.noise).to(device, non_blocking=True)
+
+    def get_extra_state(self) -> dict[str, Any]:
+        """Checkpointed with the state dict: the noise generator's state."""
+        return {"noise": self.noise.get_state()}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.noise.set_state(state["noise"])

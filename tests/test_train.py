@@ -1,0 +1,166 @@
+"""repro.train: exact resume, refusal of changed hyper-parameters, failures, interruption, schedules, logs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+
+import pytest
+import torch
+from torch import nn
+
+from repro.data import DeviceBatches
+from repro.errors import ConfigError
+from repro.methods import StandardGAN
+from repro.train import NonFiniteLossError, TrainConfig, TrainingInterrupted, train
+
+
+class TinyG(nn.Module):
+    latent_dim = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 16), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 4, 4)
+
+
+class TinyD(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.LeakyReLU(0.2), nn.Dropout(0.1), nn.Linear(32, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def tiny_method(seed: int = 0) -> StandardGAN:
+    torch.manual_seed(seed)
+    return StandardGAN(TinyG(), TinyD(), loss="ns")
+
+
+def tiny_data(seed: int = 0) -> DeviceBatches:
+    images = torch.randint(0, 256, (256, 1, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(9))
+    return DeviceBatches(images, None, batch_size=16, seed=seed)
+
+
+CONFIG = TrainConfig(steps=20, batch_size=16, n_dis=2, checkpoint_every=10, log_every=5, ema_decay=0.9,
+                     schedule="linear", progress=False)
+
+
+def full_state(method: StandardGAN, run_dir) -> dict[str, torch.Tensor]:
+    checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    state = {f"method.{k}": v for k, v in method.state_dict().items() if isinstance(v, torch.Tensor)}
+    state.update({f"ema.{k}": v for k, v in checkpoint["ema"].items()})
+    for i, s in checkpoint["opt_g"]["state"].items():
+        state.update({f"opt_g.{i}.{k}": v for k, v in s.items()})
+    return state
+
+
+def test_resume_is_bit_identical(tmp_path):
+    straight = tiny_method()
+    assert train(straight, tiny_data(), CONFIG, tmp_path / "straight").step == 20
+
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(TrainingInterrupted, match="iteration 10"):
+        train(StopAt(10).wrap(tiny_method()), tiny_data(), CONFIG, interrupted)
+    again = tiny_method(seed=123)  # other initial weights and data order: all must come from the checkpoint
+    result = train(again, tiny_data(seed=77), CONFIG, interrupted)
+    assert result.started_at == 10 and result.step == 20 and result.resumed
+
+    expected, got = full_state(straight, tmp_path / "straight"), full_state(again, interrupted)
+    assert expected.keys() == got.keys()
+    for key in expected:
+        assert torch.equal(expected[key], got[key]), key
+    with open(interrupted / "log.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [5, 10, 15, 20]
+
+    shorter = TrainConfig(**{**CONFIG.__dict__, "steps": 10})
+    with pytest.raises(ConfigError, match="train.steps"):  # the linear schedule depends on it
+        train(tiny_method(), tiny_data(), shorter, tmp_path / "straight")
+
+
+class StopAt:
+    """Sends SIGTERM to this process during iteration ``step``, as a job scheduler would."""
+
+    def __init__(self, step: int) -> None:
+        self.step, self.calls = step, 0
+
+    def wrap(self, method: StandardGAN) -> StandardGAN:
+        original = method.generator_step
+
+        def generator_step(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.step:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return original(*args, **kwargs)
+
+        method.generator_step = generator_step
+        return method
+
+
+def test_changed_hyper_parameters_are_refused_with_the_difference(tmp_path):
+    train(tiny_method(), tiny_data(), CONFIG, tmp_path)
+    changed = TrainConfig(**{**CONFIG.__dict__, "lr_g": 1e-3, "log_every": 1})
+    with pytest.raises(ConfigError) as err:
+        train(tiny_method(), tiny_data(), changed, tmp_path)
+    assert "train.lr_g: checkpoint 0.0002 -> now 0.001" in str(err.value)
+    assert "log_every" not in str(err.value)  # logging frequency may change
+    with pytest.raises(ConfigError, match="method.loss: checkpoint 'ns' -> now 'hinge'"):
+        train(StandardGAN(TinyG(), TinyD(), loss="hinge"), tiny_data(), CONFIG, tmp_path)
+
+
+def test_finished_run_only_re_evaluates(tmp_path):
+    calls = []
+
+    def evaluate(step, generator):
+        calls.append(step)
+        with torch.no_grad():
+            return {"mean_pixel": float(generator(torch.zeros(4, 8)).mean())}
+
+    first = train(tiny_method(), tiny_data(), CONFIG, tmp_path, evaluate=evaluate)
+    method = tiny_method(seed=5)
+    second = train(method, tiny_data(), CONFIG, tmp_path, evaluate=evaluate)
+    assert calls == [20, 20] and second.started_at == 20 and second.seconds < first.seconds
+    assert first.evaluations == second.evaluations  # same weights restored, same numbers
+    with open(tmp_path / "eval.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [20]
+    assert (tmp_path / "samples" / "step_0000020.png").exists()
+
+
+class ExplodingGAN(StandardGAN):
+    def __init__(self, explode_at: int) -> None:
+        super().__init__(TinyG(), TinyD())
+        self.explode_at, self.calls = explode_at, 0
+
+    def generator_loss(self, batch_size, labels):
+        self.calls += 1
+        loss, logs = super().generator_loss(batch_size, labels)
+        return (loss * float("nan"), logs) if self.calls >= self.explode_at else (loss, logs)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(tmp_path):
+    with pytest.raises(NonFiniteLossError, match=r"iteration 15: .*'g_loss': nan.*last good checkpoint"):
+        train(ExplodingGAN(explode_at=12), tiny_data(), CONFIG, tmp_path)
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["step"] == 10
+
+
+def test_schedules_and_logs(tmp_path):
+    method = tiny_method()
+    config = TrainConfig(steps=8, batch_size=16, schedule="step", milestones=(4,), gamma=0.5, log_every=2,
+                         lr_d=1e-3, progress=False)
+    train(method, tiny_data(), config, tmp_path)
+    with open(tmp_path / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["step"]) for r in rows] == [2, 4, 6, 8]
+    assert [float(r["lr_d"]) for r in rows] == [1e-3, 5e-4, 5e-4, 5e-4]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "seconds"} <= set(rows[0])
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ConfigError, match="precision"):
+        TrainConfig(steps=1, precision="fp8")
+    with pytest.raises(ConfigError, match="batch_size is 32"):
+        train(tiny_method(), tiny_data(), TrainConfig(steps=1, batch_size=32, progress=False), "unused")
