@@ -457,6 +457,9 @@ def train(
                         pending.setdefault(key, []).append(value)
             sched_g.step()
             sched_d.step()
+            if world_size > 1:  # as DDP's broadcast_buffers: BN running statistics follow rank 0
+                for buffer in method.buffers():
+                    dist.broadcast(buffer.data, src=0)
             if ema is not None and step >= config.ema_start:
                 ema.update_parameters(method.generator)
             bar.update(1)
