@@ -1,0 +1,207 @@
+"""The interfaces every GAN network implements, and the layer helpers that the families share.
+
+A :class:`Generator` maps latents (B, latent_dim) to images (B, C, H, W) in [-1, 1] (``"symmetric"``, tanh) or
+[0, 1] (``"unit"``, sigmoid), the two ranges of :func:`repro.data.to_float`. A :class:`Discriminator` is a trunk
+giving the penultimate features (B, feature_dim), plus linear heads on them: the adversarial head (``forward``,
+logits (B,)) and named extra heads (``add_head``) for K-class logits (AM-GAN) or rotation logits (SSGAN 4-way,
+MS-GAN 5-way). A method calls ``features`` once and applies every head it needs to the result.
+
+Weight initialisation (:func:`init_weights`), per family; layers are initialised before spectral norm is applied:
+
+* DCGAN (``dcgan.py``): ``"dcgan"``, N(0, 0.02) (Radford et al. 2016, §4). MS-GAN's official DCGAN nets use
+  ``"xavier"`` (github tntrung/msgan, ``modules/ops.py``).
+* SNGAN standard CNN and ResNet (``sngan.py``): ``"xavier"`` as mimicry; the 3x3 convs of residual paths use
+  gain sqrt(2) (github kwotsin/mimicry, ``modules/resblocks.py``).
+* Stacked-MNIST (``stacked_mnist.py``): ``"xavier"``, as the official MS-GAN code (``modules/ops.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Literal, TypeVar
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
+
+from ..data import ValueRange
+from ..errors import ConfigError
+
+InitScheme = Literal["dcgan", "xavier"]
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+_WEIGHTED_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+
+
+def output_activation(output_range: ValueRange) -> nn.Module:
+    """tanh for images in [-1, 1] (``"symmetric"``), sigmoid for images in [0, 1] (``"unit"``)."""
+    if output_range == "symmetric":
+        return nn.Tanh()
+    if output_range == "unit":
+        return nn.Sigmoid()
+    raise ConfigError(f"output_range must be 'symmetric' (tanh) or 'unit' (sigmoid), got {output_range!r}")
+
+
+def init_weights(module: nn.Module, scheme: InitScheme, gain: float = 1.0) -> None:
+    """Re-initialise every conv / linear layer in ``module`` in place, biases to zero.
+
+    ``"dcgan"``: weights N(0, 0.02) and BN scales N(1, 0.02) (Radford et al. 2016, §4; pytorch/examples dcgan).
+    ``"xavier"``: Glorot-uniform weights scaled by ``gain`` (Glorot & Bengio 2010), BN left at (1, 0).
+    """
+    if scheme not in ("dcgan", "xavier"):
+        raise ConfigError(f"init must be 'dcgan' or 'xavier', got {scheme!r}")
+    for layer in module.modules():
+        if isinstance(layer, _WEIGHTED_LAYERS):
+            if parametrize.is_parametrized(layer, "weight"):
+                raise ConfigError(f"initialise {layer} before applying spectral norm to it, not after")
+            if scheme == "dcgan":
+                nn.init.normal_(layer.weight, 0.0, 0.02)
+            else:
+                nn.init.xavier_uniform_(layer.weight, gain)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm2d) and scheme == "dcgan":
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+def spectral_norm_if(module: ModuleT, enabled: bool) -> ModuleT:
+    """Spectrally normalise every conv / linear layer in ``module`` when ``enabled`` (Miyato et al. 2018, Eq. 8).
+
+    torch's parametrisation: one power iteration per forward in training mode, the stored estimate in eval mode.
+    Layers that are already normalised are left alone. Returns ``module`` itself.
+    """
+    if enabled:
+        layers = [m for m in module.modules() if isinstance(m, _WEIGHTED_LAYERS)]
+        for layer in layers:
+            if not parametrize.is_parametrized(layer, "weight"):
+                spectral_norm(layer)
+    return module
+
+
+def conv(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, *, transposed: bool = False
+) -> nn.Conv2d | nn.ConvTranspose2d:
+    """A conv with TF "SAME" output sizes: H -> ceil(H / stride), or H -> H * stride when ``transposed``.
+
+    (B, in_channels, H, W) -> (B, out_channels, H', W'). Even kernels need even H. Padding is symmetric,
+    (kernel_size - 1) // 2, so the sampling grid may sit one pixel off TF's asymmetric padding (am_gan.md §2).
+    """
+    padding = (kernel_size - 1) // 2
+    if not transposed:
+        return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding)
+    output_padding = stride + 2 * padding - kernel_size
+    if not 0 <= output_padding < stride:
+        raise ConfigError(f"a transposed {kernel_size}x{kernel_size} conv cannot multiply sizes by stride {stride}")
+    return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, output_padding)
+
+
+def conv_block(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    *,
+    activation: nn.Module,
+    transposed: bool = False,
+    batch_norm: bool = False,
+) -> nn.Sequential:
+    """conv -> [BN] -> activation, the unit of every plain conv stack: (B, in, H, W) -> (B, out, H', W')."""
+    layers = [conv(in_channels, out_channels, kernel_size, stride, transposed=transposed)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(out_channels))
+    return nn.Sequential(*layers, activation)
+
+
+def latent_projection(latent_dim: int, channels: int, size: int) -> nn.Sequential:
+    """The first layer of every generator: linear, then reshape. (B, latent_dim) -> (B, channels, size, size)."""
+    return nn.Sequential(nn.Linear(latent_dim, channels * size * size), nn.Unflatten(1, (channels, size, size)))
+
+
+def square_image_size(image_shape: tuple[int, int, int], supported: Collection[int], family: str) -> int:
+    """H of a (C, H, W) image shape with H == W, checked against the sizes that a network family supports."""
+    _, height, width = image_shape
+    if height != width or height not in supported:
+        raise ConfigError(
+            f"{family} nets take square images of size {sorted(supported)}, got (C, H, W) = {image_shape}"
+        )
+    return height
+
+
+class Generator(nn.Module):
+    """Latents (B, latent_dim) -> images (B, *image_shape): ``body``, then the activation of ``output_range``."""
+
+    def __init__(
+        self, body: nn.Module, latent_dim: int, image_shape: tuple[int, int, int], output_range: ValueRange
+    ) -> None:
+        super().__init__()
+        self.body = body
+        self.output_activation = output_activation(output_range)
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.output_range = output_range
+
+    def sample_latent(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None
+    ) -> torch.Tensor:
+        """n latents from N(0, I), shape (n, latent_dim), on ``device`` (default: the device of the parameters)."""
+        if device is None:
+            device = next(self.parameters()).device
+        return torch.randn(n, self.latent_dim, generator=generator, device=device)
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> (B, C, H, W) images in the range of ``output_range``."""
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise ValueError(f"expected latents of shape (B, {self.latent_dim}), got {tuple(latents.shape)}")
+        return self.output_activation(self.body(latents))
+
+
+class Discriminator(nn.Module):
+    """Images (B, C, H, W) -> ``trunk`` -> features (B, feature_dim) -> linear heads.
+
+    ``forward`` gives the adversarial logits (B,). Extra heads registered with :meth:`add_head` read the same
+    features. With ``spectral_norm`` every conv / linear layer of the trunk and of every head is normalised.
+    """
+
+    def __init__(self, trunk: nn.Module, feature_dim: int, *, spectral_norm: bool, init: InitScheme) -> None:
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.spectral_norm = spectral_norm
+        self.init = init
+        self.trunk = spectral_norm_if(trunk, spectral_norm)
+        self.adversarial_head = self._linear_head(1)
+        self.heads = nn.ModuleDict()
+
+    def _linear_head(self, out_features: int) -> nn.Linear:
+        head = nn.Linear(self.feature_dim, out_features)
+        init_weights(head, self.init)
+        return spectral_norm_if(head, self.spectral_norm)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The penultimate representation: (B, C, H, W) -> (B, feature_dim)."""
+        return self.trunk(images)
+
+    def adversarial_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """The real/fake logit from features: (B, feature_dim) -> (B,)."""
+        return self.adversarial_head(features).squeeze(1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Adversarial logits: (B, C, H, W) -> (B,)."""
+        return self.adversarial_logits(self.features(images))
+
+    def add_head(self, name: str, out_features: int) -> nn.Linear:
+        """Register a linear head (B, feature_dim) -> (B, out_features) under ``name``, e.g. K-class or rotation logits.
+
+        Add heads before building D's optimiser, so that the optimiser sees their parameters.
+        """
+        if name in self.heads:
+            raise ConfigError(f"the discriminator already has a head {name!r}; pick another name")
+        reference = next(self.parameters())
+        self.heads[name] = self._linear_head(out_features).to(device=reference.device, dtype=reference.dtype)
+        return self.heads[name]
+
+    def head(self, name: str, features: torch.Tensor) -> torch.Tensor:
+        """Logits of the extra head ``name``: (B, feature_dim) -> (B, out_features)."""
+        if name not in self.heads:
+            raise ConfigError(f"no head {name!r}: add it with add_head(name, out_features); have {sorted(self.heads)}")
+        return self.heads[name](features)

@@ -1,0 +1,123 @@
+"""DCGAN generator and discriminator (Radford et al. 2016) for 28x28 and 32x32 images, with base width w.
+
+32x32, MS-GAN's official DCGAN-CNN (ms_gan.md §2.1; github tntrung/msgan, ``modules/net_dcgan.py``), w = 64:
+
+* G: z -> FC 2·2·8w, BN, ReLU -> deconv5/2 4w (4x4) -> 2w (8x8) -> w (16x16), each BN ReLU -> deconv5/2 C (32x32)
+* D: conv5/2 w, lReLU (16x16) -> conv5/2 2w (8x8) -> 4w (4x4) -> 8w (2x2), each [BN] lReLU -> flatten 2·2·8w = 2048
+
+28x28 (1 or 3 channels), our reading of MMGAN's MNIST nets (mmgan.md §2), 4x4 kernels, w = 64:
+
+* G: z -> FC 7·7·2w, BN, ReLU -> deconv4/2 w, BN, ReLU (14x14) -> deconv4/2 C (28x28)
+* D: conv4/2 w, lReLU (14x14) -> conv4/2 2w, [BN], lReLU (7x7) -> flatten 7·7·2w = 6272
+
+lReLU slope 0.2. As in DCGAN, D's first layer has no BN; ``batch_norm=False`` drops the others too (MMGAN's
+reading, mmgan.md §2). The features are the flattened last feature map. [our reading] BN after G's FC layer is a
+per-channel BatchNorm2d after the reshape; the TF code normalises each of the FC outputs.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import NamedTuple
+
+from torch import nn
+
+from ..data import ValueRange
+from .base import (
+    Discriminator,
+    Generator,
+    InitScheme,
+    conv,
+    conv_block,
+    init_weights,
+    latent_projection,
+    square_image_size,
+)
+
+
+class DCGANLayout(NamedTuple):
+    """Where a DCGAN starts and how it grows, per image size."""
+
+    bottom_size: int  # spatial size of G's first and D's last feature map
+    stages: int  # stride-2 (de)convolutions
+    kernel_size: int
+
+
+DCGAN_LAYOUTS = {
+    28: DCGANLayout(bottom_size=7, stages=2, kernel_size=4),
+    32: DCGANLayout(bottom_size=2, stages=4, kernel_size=5),
+}
+
+
+def _layout(image_shape: tuple[int, int, int]) -> DCGANLayout:
+    return DCGAN_LAYOUTS[square_image_size(image_shape, DCGAN_LAYOUTS, "DCGAN")]
+
+
+class DCGANGenerator(Generator):
+    """DCGAN generator (module docstring): z (B, latent_dim) -> images (B, C, H, W), H = W = 28 or 32."""
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (3, 32, 32),
+        latent_dim: int = 100,
+        width: int = 64,
+        output_range: ValueRange = "symmetric",
+        init: InitScheme = "dcgan",
+    ) -> None:
+        layout = _layout(image_shape)
+        kernel = layout.kernel_size
+        channels = [width * 2**i for i in reversed(range(layout.stages))]  # 32x32: 8w, 4w, 2w, w
+        body = nn.Sequential(
+            latent_projection(latent_dim, channels[0], layout.bottom_size),
+            nn.BatchNorm2d(channels[0]),
+            nn.ReLU(),
+            *(
+                conv_block(c_in, c_out, kernel, 2, activation=nn.ReLU(), transposed=True, batch_norm=True)
+                for c_in, c_out in pairwise(channels)
+            ),
+            conv(channels[-1], image_shape[0], kernel, 2, transposed=True),
+        )
+        init_weights(body, init)
+        super().__init__(body, latent_dim, image_shape, output_range)
+
+
+class DCGANDiscriminator(Discriminator):
+    """DCGAN discriminator (module docstring): images (B, C, H, W) -> features (B, bottom²·2^(stages-1)·w)."""
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (3, 32, 32),
+        width: int = 64,
+        batch_norm: bool = True,
+        spectral_norm: bool = False,
+        init: InitScheme = "dcgan",
+    ) -> None:
+        layout = _layout(image_shape)
+        channels = [image_shape[0], *(width * 2**i for i in range(layout.stages))]  # 32x32: C, w, 2w, 4w, 8w
+        trunk = nn.Sequential(
+            *(
+                conv_block(
+                    c_in, c_out, layout.kernel_size, 2, activation=nn.LeakyReLU(0.2), batch_norm=batch_norm and i > 0
+                )
+                for i, (c_in, c_out) in enumerate(pairwise(channels))
+            ),
+            nn.Flatten(),
+        )
+        init_weights(trunk, init)
+        feature_dim = channels[-1] * layout.bottom_size**2
+        super().__init__(trunk, feature_dim, spectral_norm=spectral_norm, init=init)
+
+
+def dcgan_nets(
+    image_shape: tuple[int, int, int] = (3, 32, 32),
+    latent_dim: int = 100,
+    width: int = 64,
+    output_range: ValueRange = "symmetric",
+    batch_norm: bool = True,
+    spectral_norm: bool = False,
+    init: InitScheme = "dcgan",
+) -> tuple[DCGANGenerator, DCGANDiscriminator]:
+    """A matching DCGAN pair. z is 100-d as in DCGAN and MMGAN's reading; MS-GAN's DCGAN-CNN uses 128."""
+    generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init)
+    discriminator = DCGANDiscriminator(image_shape, width, batch_norm, spectral_norm, init)
+    return generator, discriminator

@@ -1,0 +1,92 @@
+"""The Stacked-MNIST "K/4" and "K/2" nets of Unrolled GAN (Metz et al. 2017), as in MS-GAN's official code.
+
+ms_gan.md §2.1; github tntrung/msgan, ``modules/net_dcgan.py`` (``*_dcgan_stacked_mnist``) and
+``msdistgan_mnist1k.py`` (G width 8 for every K, D width 8 / K). Images are 3x28x28, lReLU slope 0.2.
+
+* G (width g = 8): z(256) -> FC 4·4·8g, BN, ReLU -> deconv5/2 4g, BN, ReLU (8x8) -> crop to the top-left 7x7
+  -> deconv5/2 2g (14x14) -> deconv5/2 g (28x28), each BN ReLU -> conv5/1 3
+* D (width d = 2 for K/4, 4 for K/2): conv5/2 d (14x14) -> conv5/2 2d (7x7) -> conv5/2 4d (4x4), each lReLU,
+  no BN -> flatten 64·d (128 for K/4, 256 for K/2) = the features
+
+[our reading] The official G ends in a sigmoid for images in [0, 1]. We default to tanh and [-1, 1], the range of
+every other net here and of ``repro.data.to_float``; ``output_range="unit"`` gives the official setting. BN after
+G's FC layer is a per-channel BatchNorm2d after the reshape (the TF code normalises each FC output).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ..data import ValueRange
+from ..errors import ConfigError
+from .base import Discriminator, Generator, conv, conv_block, init_weights, latent_projection
+
+StackedMNISTSize = Literal["K/4", "K/2"]
+DISCRIMINATOR_WIDTHS: dict[str, int] = {"K/4": 2, "K/2": 4}
+IMAGE_SHAPE = (3, 28, 28)
+
+
+class TopLeftCrop(nn.Module):
+    """The top-left corner, as the official G's ``y[:, :7, :7, :]``: (B, C, H, W) -> (B, C, size, size)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, : self.size, : self.size]
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}"
+
+
+class StackedMNISTGenerator(Generator):
+    """Unrolled-GAN Stacked-MNIST generator (module docstring): z (B, latent_dim) -> images (B, 3, 28, 28)."""
+
+    def __init__(self, latent_dim: int = 256, width: int = 8, output_range: ValueRange = "symmetric") -> None:
+        def up(c_in: int, c_out: int) -> nn.Sequential:
+            return conv_block(c_in, c_out, 5, 2, activation=nn.ReLU(), transposed=True, batch_norm=True)
+
+        body = nn.Sequential(
+            latent_projection(latent_dim, 8 * width, 4),
+            nn.BatchNorm2d(8 * width),
+            nn.ReLU(),
+            up(8 * width, 4 * width),
+            TopLeftCrop(7),
+            up(4 * width, 2 * width),
+            up(2 * width, width),
+            conv(width, IMAGE_SHAPE[0], 5),
+        )
+        init_weights(body, "xavier")
+        super().__init__(body, latent_dim, IMAGE_SHAPE, output_range)
+
+
+class StackedMNISTDiscriminator(Discriminator):
+    """Unrolled-GAN Stacked-MNIST discriminator (module docstring): images (B, 3, 28, 28) -> features (B, 64·width)."""
+
+    def __init__(self, width: int = 2, spectral_norm: bool = False) -> None:
+        channels = [IMAGE_SHAPE[0], width, 2 * width, 4 * width]
+        trunk = nn.Sequential(
+            *(conv_block(c_in, c_out, 5, 2, activation=nn.LeakyReLU(0.2)) for c_in, c_out in pairwise(channels)),
+            nn.Flatten(),
+        )
+        init_weights(trunk, "xavier")
+        super().__init__(trunk, 4 * width * 4 * 4, spectral_norm=spectral_norm, init="xavier")
+
+
+def stacked_mnist_nets(
+    size: StackedMNISTSize = "K/4",
+    latent_dim: int = 256,
+    output_range: ValueRange = "symmetric",
+    spectral_norm: bool = False,
+) -> tuple[StackedMNISTGenerator, StackedMNISTDiscriminator]:
+    """The K/4 or K/2 pair: the same G (width 8), a D of width 2 (K/4) or 4 (K/2); no SN officially."""
+    if size not in DISCRIMINATOR_WIDTHS:
+        raise ConfigError(f"Stacked-MNIST nets come in sizes {sorted(DISCRIMINATOR_WIDTHS)}, got {size!r}")
+    generator = StackedMNISTGenerator(latent_dim, output_range=output_range)
+    discriminator = StackedMNISTDiscriminator(DISCRIMINATOR_WIDTHS[size], spectral_norm)
+    return generator, discriminator
