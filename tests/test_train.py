@@ -164,3 +164,27 @@ def test_bad_config_is_refused():
         TrainConfig(steps=1, precision="fp8")
     with pytest.raises(ConfigError, match="batch_size is 32"):
         train(tiny_method(), tiny_data(), TrainConfig(steps=1, batch_size=32, progress=False), "unused")
+
+
+@pytest.mark.real_data
+def test_tiny_dcgan_on_mnist_beats_noise_on_the_classifier(real_data_dir, tmp_path):
+    from repro.data import load_dataset
+    from repro.metrics.classifier import load_classifier
+    from repro.metrics.evaluate import real_outputs, sample_generator, score_images
+    from repro.nets import NETWORKS
+
+    mnist = load_dataset("mnist", "train", real_data_dir)
+    torch.manual_seed(0)
+    generator, discriminator = NETWORKS["dcgan28"](width=16)
+    config = TrainConfig(steps=300, batch_size=64, precision="bf16", channels_last=True, progress=False,
+                         checkpoint_every=300)
+    train(StandardGAN(generator, discriminator), DeviceBatches(mnist.images, mnist.labels, 64), config, tmp_path)
+
+    classifier = load_classifier("mnist", "smoke", real_data_dir)
+    test = real_outputs("mnist", "test", classifier, 2000, real_data_dir)
+    fake = sample_generator(generator, 2000, latent_dim=generator.latent_dim, seed=1)
+    noise = torch.randint(0, 256, (2000, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    fake_scores = score_images(fake, classifier, reference=test, metrics=("fid", "is"))
+    noise_scores = score_images(noise, classifier, reference=test, metrics=("fid", "is"))
+    assert fake_scores["fid"] < 0.5 * noise_scores["fid"], (fake_scores, noise_scores)
+    assert fake_scores["is_mean"] > noise_scores["is_mean"] + 0.5
