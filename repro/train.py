@@ -117,10 +117,14 @@ class TrainResult:
 
 
 def pick_device(preference: str = "auto") -> torch.device:
-    """CUDA when available (or asked for), else the CPU."""
-    if preference == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(preference)
+    """CUDA when available (or asked for), else the CPU; under ``torchrun`` each rank gets its own GPU."""
+    if preference != "auto":
+        return torch.device(preference)
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.cuda.set_device(device)
+    return device
 
 
 def init_distributed() -> tuple[int, int]:
