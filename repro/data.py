@@ -231,7 +231,10 @@ def load_image_folder(
     if not path.exists():
         raise DataError(f"image folder or zip {str(path)!r} does not exist")
     name = name or path.name.split(".")[0]
-    key = _cache_key(path, split, image_size)
+    fingerprint = _source_fingerprint(path)
+    key = hashlib.sha256(
+        json.dumps([str(path.resolve()), fingerprint, split, image_size, _DECODER_VERSION]).encode()
+    ).hexdigest()[:16]
     cached = cache_dir() / "arrays" / f"{name}-{split}-{key}.npz"
     if cached.exists():
         try:
@@ -239,12 +242,14 @@ def load_image_folder(
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             cached.unlink(missing_ok=True)  # damaged cache file: decode again
     entries = _list_entries(path)
-    dataset = _decode_split(path, entries, split, image_size, name)
+    # the fingerprint travels in `source`, so classifiers and statistics cached per source follow a changed mirror
+    dataset = _decode_split(path, entries, split, image_size, name, source=f"mirror:{path.name}@{fingerprint}")
     _write_cache(cached, dataset)
     return dataset
 
 
-def _cache_key(path: Path, split: str, image_size: int | None) -> str:
+def _source_fingerprint(path: Path) -> str:
+    """Identity of a zip (size, modification time) or a folder (its files' names, sizes and times)."""
     if path.is_dir():
         # a folder's identity is the set of its files with their sizes and modification times
         listing = sorted(
@@ -256,8 +261,7 @@ def _cache_key(path: Path, split: str, image_size: int | None) -> str:
     else:
         stat = path.stat()
         identity = [stat.st_size, stat.st_mtime_ns]
-    blob = json.dumps([str(path.resolve()), identity, split, image_size, _DECODER_VERSION])
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:10]
 
 
 def _natural_key(text: str) -> list:
@@ -284,15 +288,25 @@ def _list_entries(path: Path) -> list[str]:
         ) from err
 
 
+def _wrapper_folder(entries: list[str]) -> str:
+    """``"name/"`` when every image sits under one extra top folder (a zipped ``name/train/<class>/...``)."""
+    images = [e for e in entries if _is_image_name(e)]
+    tops = {e.split("/")[0] for e in images}
+    if len(tops) == 1 and all(e.count("/") == 3 for e in images):
+        return tops.pop() + "/"
+    return ""
+
+
 def _decode_split(
-    path: Path, entries: list[str], split: str, image_size: int | None, name: str
+    path: Path, entries: list[str], split: str, image_size: int | None, name: str, source: str
 ) -> ImageDataset:
     by_class: dict[str, list[str]] = {}
     splits_seen = set()
+    wrapper = _wrapper_folder(entries)
     for entry in entries:
         if not _is_image_name(entry):
             continue
-        parts = entry.split("/")
+        parts = entry[len(wrapper) :].split("/")
         if len(parts) != 3:
             continue
         splits_seen.add(parts[0])
@@ -316,7 +330,7 @@ def _decode_split(
         if archive is not None:
             archive.close()
     labels = np.array([label for label, _ in ordered], dtype=np.int64)
-    return ImageDataset(name, split, images, labels, classes, source=f"mirror:{path.name}")
+    return ImageDataset(name, split, images, labels, classes, source=source)
 
 
 def _folder_reader(root: Path) -> Callable[[str], bytes]:
@@ -462,6 +476,12 @@ def to_float(images: np.ndarray | torch.Tensor, value_range: ValueRange = "symme
     raise ConfigError(f"value_range must be 'symmetric' or 'unit', got {value_range!r}")
 
 
+QUANTISATION: dict[str, str] = {
+    "symmetric": "uint8 = clamp(floor(127.5 (x + 1) + 0.5), 0, 255)",
+    "unit": "uint8 = clamp(floor(255 x + 0.5), 0, 255)",
+}
+
+
 def to_uint8(images: torch.Tensor, value_range: ValueRange = "symmetric") -> torch.Tensor:
     """Quantise generator outputs to uint8 by rounding to nearest (metrics.md §2).
 
@@ -469,6 +489,8 @@ def to_uint8(images: torch.Tensor, value_range: ValueRange = "symmetric") -> tor
     Exact inverse of :func:`to_float` on uint8 inputs. Never rescale per batch.
     """
     x = images.detach().float()
+    if not torch.isfinite(x).all():
+        raise ValueError("to_uint8: the images contain NaN or infinite values (a diverged generator?)")
     if value_range == "symmetric":
         scaled = 127.5 * (x + 1.0)
     elif value_range == "unit":

@@ -14,8 +14,8 @@ exit status is non-zero if any failed. Re-running replaces entries and files, so
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import signal
@@ -26,8 +26,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from .errors import ConfigError
-from .files import write_json_atomic
+from .files import file_sha256, write_json_atomic
 from .paths import DATA_DIR_ENV, REPO_ROOT, results_root
 from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
 from .results import git_commit
@@ -80,8 +82,21 @@ def select_notebooks(selectors: list[str], notebooks: list[Path]) -> list[Path]:
     return sorted(chosen)
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def terminate_tree(pid: int, grace_s: float = 20) -> None:
+    """Stop a process and all its descendants: papermill, its kernel (which jupyter starts in a session of its
+    own, out of reach of a process-group kill) and whatever the kernel started."""
+    try:
+        parent = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return
+    processes = [*parent.children(recursive=True), parent]
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=grace_s)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def run_notebook(
@@ -117,21 +132,16 @@ def run_notebook(
     with open(log, "w", encoding="utf-8") as log_file:
         log_file.write(f"$ {' '.join(command)}\n")
         log_file.flush()
-        # a new session, so that a timeout can end papermill together with its kernel
-        process = subprocess.Popen(
-            command, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env)
         try:
             status = "ok" if process.wait(timeout=timeout_s or None) == 0 else "failed"
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            terminate_tree(process.pid)
             status = "timeout"
             log_file.write(f"\n[run_all] stopped after the {timeout_s:.0f} s timeout\n")
+        except BaseException:  # Ctrl-C or SIGTERM to run_all.sh: leave no kernel running behind us
+            terminate_tree(process.pid)
+            raise
     return NotebookRun(
         notebook=name,
         profile=profile,
@@ -186,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     timeout = DEFAULT_TIMEOUTS[profile] if args.timeout is None else args.timeout
     parameters = {"DATA_DIR": args.data_dir} if args.data_dir else {}
 
+    # SIGTERM (a job scheduler, `timeout`) unwinds like Ctrl-C, so the running notebook's processes are stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     failures = []
     for notebook in notebooks:
         print(f"[run_all] {notebook.stem} (profile {profile}) ...", flush=True)

@@ -50,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("steps", "batch_size", "n_dis", "n_gen", "checkpoint_every", "log_every", "sample_every", "seed"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int,
                             default=None if name == "steps" else getattr(defaults, name), required=name == "steps")
-    for name in ("lr_g", "lr_d", "ema_decay"):
+    for name in ("lr_g", "lr_d", "ema_decay", "gamma"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+    parser.add_argument("--ema-start", type=int, default=defaults.ema_start)
+    parser.add_argument("--milestones", type=int, nargs="*", default=[], help="iterations of the step schedule")
     parser.add_argument("--beta1", type=float, default=defaults.betas_g[0], help="Adam beta1 of both networks")
     parser.add_argument("--beta2", type=float, default=defaults.betas_g[1], help="Adam beta2 of both networks")
     parser.add_argument("--schedule", default=defaults.schedule, choices=["constant", "linear", "step"])
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     config = TrainConfig(
         steps=args.steps, batch_size=args.batch_size, n_dis=args.n_dis, n_gen=args.n_gen,
         lr_g=args.lr_g, lr_d=args.lr_d, betas_g=(args.beta1, args.beta2), betas_d=(args.beta1, args.beta2),
-        schedule=args.schedule, ema_decay=args.ema_decay, precision=args.precision,
+        schedule=args.schedule, milestones=tuple(args.milestones), gamma=args.gamma,
+        ema_decay=args.ema_decay, ema_start=args.ema_start, precision=args.precision,
         channels_last=args.channels_last, compile=args.compile, seed=args.seed,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, sample_every=args.sample_every,
         progress=not args.no_progress,

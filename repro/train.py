@@ -38,6 +38,7 @@ from .data import DeviceBatches, to_uint8
 from .errors import ConfigError, ReproError
 from .files import atomic_path, write_json_atomic
 from .methods.base import GANMethod
+from .nets.base import sampling_mode
 from .plots import tile_images
 
 CHECKPOINT = "checkpoint.pt"
@@ -82,6 +83,8 @@ class TrainConfig:
             (self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}"),
             (self.ema_decay is None or 0 < self.ema_decay < 1, "ema_decay must lie in (0, 1) or be None"),
             (self.checkpoint_every >= 1 and self.log_every >= 1, "checkpoint_every and log_every must be >= 1"),
+            (self.sample_grid >= 1, "sample_grid must be at least 1"),
+            (self.schedule != "step" or bool(self.milestones), "the step schedule needs milestones"),
         ]
         for ok, message in checks:
             if not ok:
@@ -92,7 +95,7 @@ class NonFiniteLossError(ReproError, FloatingPointError):
     """A logged loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-class TrainingInterrupted(ReproError, KeyboardInterrupt):
+class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM: a checkpoint was saved at the last completed iteration."""
 
 
@@ -118,19 +121,21 @@ class TrainResult:
 
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA when available (or asked for), else the CPU; under ``torchrun`` each rank gets its own GPU."""
-    if preference != "auto":
-        return torch.device(preference)
-    if not torch.cuda.is_available():
-        return torch.device("cpu")
-    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if preference == "auto":
+        preference = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(preference)
+    if device.type != "cuda":
+        return device
+    if device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.cuda.set_device(device)
     return device
 
 
-def init_distributed() -> tuple[int, int]:
+def init_distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size); starts the process group when launched by ``torchrun`` (NCCL on GPU, gloo on CPU)."""
     if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -180,23 +185,24 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _lr_factor(config: TrainConfig) -> Callable[[int], float]:
-    if config.schedule == "linear":  # decays to zero at the last iteration
+    if config.schedule == "linear":  # iteration i (1-based) runs at 1 - (i - 1) / steps: 1 first, 1/steps last
         return lambda step: max(0.0, 1.0 - step / config.steps)
     if config.schedule == "step":
         return lambda step: config.gamma ** sum(step >= m for m in config.milestones)
     return lambda step: 1.0
 
 
-def _config_record(config: TrainConfig, method: GANMethod, world_size: int) -> dict[str, Any]:
+def _config_record(config: TrainConfig, method: GANMethod, data: DeviceBatches, world_size: int) -> dict[str, Any]:
     record = dataclasses.asdict(config)
     record["betas_g"], record["betas_d"] = list(config.betas_g), list(config.betas_d)
     record["milestones"] = list(config.milestones)
-    return {"train": record, "method": method.hparams(), "world_size": world_size}
+    data_record = {"images": len(data.images), "shape": list(data.images.shape[1:]), "value_range": data.value_range}
+    return {"train": record, "method": method.hparams(), "data": data_record, "world_size": world_size}
 
 
 def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     lines = []
-    for section in ("train", "method"):
+    for section in ("train", "method", "data"):
         old, new = saved.get(section, {}), current.get(section, {})
         for key in sorted(set(old) | set(new)):
             if section == "train" and key in RESUMABLE_FIELDS:
@@ -213,45 +219,42 @@ def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
 
 
 class _CsvLog:
-    """Append rows to a CSV file; on resume, rows past the checkpoint's step are dropped first.
+    """Rows of a CSV file keyed by ``step``.
 
-    With ``replace=True`` a row for a step that is already logged replaces it (re-evaluating a finished run).
+    Opening drops the rows after ``keep_until`` (a resumed run rewrites them). A row for a step already
+    logged replaces it (re-evaluating a finished run), and a row with new columns widens the header. Appends
+    are the common case; the file is rewritten (atomically) only in those two cases.
     """
 
-    def __init__(self, path: Path, resume_step: int | None, replace: bool = False) -> None:
+    def __init__(self, path: Path, keep_until: int) -> None:
         self.path = path
-        self.replace = replace
-        self.columns: list[str] | None = None
-        if path.exists() and resume_step is not None:
+        self.rows: list[dict[str, Any]] = []
+        if path.exists():
             with open(path, newline="") as f:
-                rows = [row for row in csv.DictReader(f) if int(row["step"]) <= resume_step]
-            with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-                if rows:
-                    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                    writer.writeheader()
-                    writer.writerows(rows)
-            self.columns = list(rows[0]) if rows else None
-            if not rows:
-                path.unlink()
-        elif path.exists():
-            path.unlink()
+                self.rows = [row for row in csv.DictReader(f) if int(row["step"]) <= keep_until]
+        self._rewrite()
+
+    def _columns(self) -> list[str]:
+        return list(dict.fromkeys(key for row in self.rows for key in row))
+
+    def _rewrite(self) -> None:
+        if not self.rows:
+            self.path.unlink(missing_ok=True)
+            return
+        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self._columns())
+            writer.writeheader()
+            writer.writerows(self.rows)
 
     def write(self, row: dict[str, Any]) -> None:
-        if self.replace and self.path.exists():
-            with open(self.path, newline="") as f:
-                kept = [r for r in csv.DictReader(f) if int(r["step"]) != row["step"]]
-            with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=self.columns)
-                writer.writeheader()
-                writer.writerows(kept)
-        new_file = self.columns is None
-        if new_file:
-            self.columns = list(row)
+        columns = self._columns()
+        replaces = any(int(r["step"]) == row["step"] for r in self.rows)
+        self.rows = [r for r in self.rows if int(r["step"]) != row["step"]] + [row]
+        if replaces or not columns or set(row) - set(columns):
+            self._rewrite()
+            return
         with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
-            if new_file:
-                writer.writeheader()
-            writer.writerow(row)
+            csv.DictWriter(f, fieldnames=columns).writerow(row)
 
 
 @torch.no_grad()
@@ -259,15 +262,8 @@ def save_sample_grid(
     generator: torch.nn.Module, latents: torch.Tensor, path: Path, bn_mode: str, value_range: str
 ) -> Path:
     """Write G(latents) as one PNG grid (BN in ``bn_mode``; G's mode and buffers are restored)."""
-    was_training = generator.training
-    buffers = {name: b.clone() for name, b in generator.named_buffers()}
-    generator.train(bn_mode == "train")
-    try:
+    with sampling_mode(generator, bn_mode):
         images = to_uint8(generator(latents), value_range).cpu().numpy()
-    finally:
-        generator.train(was_training)
-        for name, b in generator.named_buffers():
-            b.copy_(buffers[name])
     picture = tile_images(images, columns=int(np.ceil(np.sqrt(len(images)))))
     with atomic_path(path) as tmp:
         Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")
@@ -319,10 +315,10 @@ def train(
     ``evaluate(step, generator)`` is called every ``eval_every`` iterations and at the end with the EMA
     generator when there is one (else G); its dict is written to ``eval.csv``. Runs on ``data``'s device.
     """
-    rank, world_size = init_distributed()
+    device = data.device
+    rank, world_size = init_distributed(device)
     is_main = rank == 0
     run_dir = Path(run_dir)
-    device = data.device
     if data.batch_size != config.batch_size:
         raise ConfigError(f"data yields batches of {data.batch_size} but config.batch_size is {config.batch_size}")
 
@@ -336,19 +332,21 @@ def train(
 
     opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g)
     opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=config.lr_d, betas=config.betas_d)
-    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, _lr_factor(config))
-    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, _lr_factor(config))
+    lr_factor = _lr_factor(config)
+    sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_factor)
+    sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_factor)
     ema = None
     if config.ema_decay is not None:
         ema = AveragedModel(
             method.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True
         )
 
-    record = _config_record(config, method, world_size)
+    record = _config_record(config, method, data, world_size)
     checkpoint_path = run_dir / CHECKPOINT
     start = 0
     if checkpoint_path.exists():
-        checkpoint = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        # on the CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
+        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         differences = _differences(checkpoint["config"], record)
         if differences:
             raise ConfigError(
@@ -386,7 +384,7 @@ def train(
     fixed_latents = torch.randn(config.sample_grid, method.latent_dim, generator=torch.Generator().manual_seed(
         config.seed)).to(device)
     log = _CsvLog(run_dir / "log.csv", start) if is_main else None
-    eval_log = _CsvLog(run_dir / "eval.csv", start, replace=True) if is_main else None
+    eval_log = _CsvLog(run_dir / "eval.csv", start) if is_main else None
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
 
     def eval_generator() -> torch.nn.Module:
@@ -422,6 +420,14 @@ def train(
             save_sample_grid(eval_generator(), fixed_latents, run_dir / "samples" / f"step_{step:07d}.png",
                              config.sample_bn_mode, value_range)
 
+    def stop_requested(stop: threading.Event) -> bool:
+        """Ranks agree: one rank's signal stops all of them at the same iteration (no mismatched collectives)."""
+        if world_size == 1:
+            return stop.is_set()
+        flag = torch.tensor([float(stop.is_set())], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+
     evaluations: list[dict[str, Any]] = []
     start_or_step = start
     began = time.perf_counter()
@@ -440,8 +446,9 @@ def train(
                     else "no checkpoint was written yet")
             raise NonFiniteLossError(f"non-finite loss by iteration {step}: {bad}; {kept}")
         if is_main:
+            factor = lr_factor(step - 1)  # the rate iteration `step` ran at (the schedulers already moved on)
             row = {"step": step, "seconds": round(time.perf_counter() - began, 3),
-                   "lr_g": sched_g.get_last_lr()[0], "lr_d": sched_d.get_last_lr()[0], **means}
+                   "lr_g": config.lr_g * factor, "lr_d": config.lr_d * factor, **means}
             log.write(row)
             bar.set_postfix({k: f"{v:.3f}" for k, v in means.items() if k.endswith("loss")})
 
@@ -469,15 +476,17 @@ def train(
             bar.update(1)
             if step % config.log_every == 0 or step % config.checkpoint_every == 0 or step == config.steps:
                 flush_logs(step)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                save_checkpoint(step)
+            # samples and evaluations before the checkpoint, so that a resumed run neither loses them nor
+            # replays RNG draws they made
             if config.sample_every and step % config.sample_every == 0:
                 write_samples(step)
             if config.eval_every and step % config.eval_every == 0 and step != config.steps:
                 row = run_evaluation(step)
                 if row:
                     evaluations.append(row)
-            if stop.is_set():
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                save_checkpoint(step)
+            if stop_requested(stop):
                 flush_logs(step)
                 save_checkpoint(step)
                 bar.close()
@@ -492,4 +501,5 @@ def train(
         evaluations.append(row)
     if world_size > 1:
         dist.barrier()
-    return TrainResult(run_dir, final_step, start, seconds, ema.module if ema is not None else None, evaluations)
+    averaged = ema is not None and int(ema.n_averaged) > 0
+    return TrainResult(run_dir, final_step, start, seconds, ema.module if averaged else None, evaluations)

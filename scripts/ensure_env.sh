@@ -10,7 +10,7 @@ REPRO_VENV="${REPRO_VENV:-$_repo_root/.venv}"
 _stamp="$REPRO_VENV/.gan-repro-installed"
 _want="$(sha256sum "$_repo_root/pyproject.toml" | cut -c1-16)"
 
-if [ ! -x "$REPRO_VENV/bin/python" ] || [ "$(cat "$_stamp" 2>/dev/null)" != "$_want" ]; then
+if [ "$(cat "$_stamp" 2>/dev/null)" != "$_want" ] || ! "$REPRO_VENV/bin/python" -m pip --version >/dev/null 2>&1; then
   _python=""
   for _candidate in "${REPRO_PYTHON:-}" python3.11 python3; do
     [ -n "$_candidate" ] || continue
@@ -23,9 +23,20 @@ if [ ! -x "$REPRO_VENV/bin/python" ] || [ "$(cat "$_stamp" 2>/dev/null)" != "$_w
     echo "error: no Python >= 3.11 found; install one or set REPRO_PYTHON=/path/to/python3" >&2
     exit 1
   fi
-  echo "[env] setting up $REPRO_VENV with $($_python --version) (first run only: a few minutes) ..." >&2
+  echo "[env] setting up $REPRO_VENV with $("$_python" --version) (first run only: a few minutes) ..." >&2
   _t0=$(date +%s)
-  [ -x "$REPRO_VENV/bin/python" ] || "$_python" -m venv "$REPRO_VENV" || exit 1
+  if ! "$REPRO_VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    if [ -e "$REPRO_VENV" ] && [ "$REPRO_VENV" != "$_repo_root/.venv" ] && [ ! -f "$_stamp" ]; then
+      echo "error: $REPRO_VENV exists but has no working pip, and this script did not create it; fix or unset REPRO_VENV" >&2
+      exit 1
+    fi
+    rm -rf "$REPRO_VENV"  # our own environment, missing or broken (e.g. made without ensurepip): start afresh
+    if ! "$_python" -m venv "$REPRO_VENV"; then
+      rm -rf "$REPRO_VENV"
+      echo "error: '$_python -m venv' failed; install the venv module (Debian/Ubuntu: apt install python3-venv)" >&2
+      exit 1
+    fi
+  fi
   _log="$REPRO_VENV/pip-install.log"
   if ! "$REPRO_VENV/bin/python" -m pip install --disable-pip-version-check -e "$_repo_root[dev]" >"$_log" 2>&1 ||
      ! "$REPRO_VENV/bin/python" -c "import repro, torch, torchvision, papermill" 2>>"$_log"; then

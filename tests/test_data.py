@@ -76,6 +76,7 @@ def test_changed_source_invalidates_the_cache(isolated_cache, make_image_zip):
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     new = data.load_image_folder(path, "train")
     assert not np.array_equal(old.images, new.images)
+    assert new.source != old.source  # what is cached per source (classifiers, statistics) follows the change
     np.testing.assert_array_equal(new.images[0], random_tree(4, {"train": 2})["train"]["cat"][0].transpose(2, 0, 1))
 
 
@@ -102,6 +103,14 @@ def test_damaged_cache_file_is_decoded_again(isolated_cache, make_image_zip):
     cached.write_bytes(b"not an npz")
     again = data.load_image_folder(path, "train")
     np.testing.assert_array_equal(good.images, again.images)
+
+
+def test_a_zipped_wrapper_folder_is_looked_through(isolated_cache, tmp_path):
+    path = tmp_path / "wrapped.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for split in ("train", "test"):
+            archive.writestr(f"cifar10/{split}/cat/0.png", png_bytes(np.zeros((4, 4, 3), np.uint8)))
+    assert data.load_image_folder(path, "test").classes == ("cat",)
 
 
 def test_image_size_crops_and_resizes(isolated_cache, make_image_zip):
@@ -160,7 +169,7 @@ def test_wrong_file_under_a_known_name_is_caught(isolated_cache, make_image_zip,
 def test_own_dataset_by_name(isolated_cache, make_image_zip, tmp_path):
     make_image_zip(random_tree(9, {"train": 2}), "celeba.zip")
     celeba = data.load_dataset("celeba", "train", data_dir=tmp_path)
-    assert celeba.name == "celeba" and len(celeba) == 6 and celeba.source == "mirror:celeba.zip"
+    assert celeba.name == "celeba" and len(celeba) == 6 and celeba.source.startswith("mirror:celeba.zip@")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -215,6 +224,11 @@ def test_scaling_round_trips_every_level(value_range):
     low, high = (-1.0, 1.0) if value_range == "symmetric" else (0.0, 1.0)
     assert floats.min().item() == low and floats.max().item() == high
     assert torch.equal(data.to_uint8(floats, value_range), levels)
+
+
+def test_quantisation_refuses_non_finite_values():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        data.to_uint8(torch.tensor([0.0, float("nan")]))
 
 
 def test_quantisation_rounds_to_nearest_and_clamps():

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from repro import notebook_runner as runner
@@ -48,6 +49,8 @@ def test_run_all_reports_failures_and_keeps_going(tmp_path, monkeypatch, capsys)
 
     code = runner.main(["--profile", "smoke", "--timeout", "20", "--notebook-dir", str(books)])
     assert code == 1
+    leftovers = [p.cmdline() for p in psutil.Process().children(recursive=True)]
+    assert not any("ipykernel" in " ".join(c) for c in leftovers), leftovers  # the timed-out kernel is gone
     err = capsys.readouterr().err
     assert "FAILED 10_fails (failed)" in err and "FAILED 20_sleeps (timeout)" in err
     assert "30_works" not in err

@@ -59,15 +59,21 @@ def full_state(method: StandardGAN, run_dir) -> dict[str, torch.Tensor]:
     return state
 
 
+def noisy_evaluation(step, generator):
+    """An evaluation that draws from the global RNG, as a metric with random subsets would."""
+    return {"draw": float(torch.rand(1)), "step_seen": step}
+
+
 def test_resume_is_bit_identical(tmp_path):
+    config = TrainConfig(**{**CONFIG.__dict__, "eval_every": 5, "sample_every": 5})
     straight = tiny_method()
-    assert train(straight, tiny_data(), CONFIG, tmp_path / "straight").step == 20
+    assert train(straight, tiny_data(), config, tmp_path / "straight", evaluate=noisy_evaluation).step == 20
 
     interrupted = tmp_path / "interrupted"
     with pytest.raises(TrainingInterrupted, match="iteration 10"):
-        train(StopAt(10).wrap(tiny_method()), tiny_data(), CONFIG, interrupted)
+        train(StopAt(10).wrap(tiny_method()), tiny_data(), config, interrupted, evaluate=noisy_evaluation)
     again = tiny_method(seed=123)  # other initial weights and data order: all must come from the checkpoint
-    result = train(again, tiny_data(seed=77), CONFIG, interrupted)
+    result = train(again, tiny_data(seed=77), config, interrupted, evaluate=noisy_evaluation)
     assert result.started_at == 10 and result.step == 20 and result.resumed
 
     expected, got = full_state(straight, tmp_path / "straight"), full_state(again, interrupted)
@@ -76,10 +82,15 @@ def test_resume_is_bit_identical(tmp_path):
         assert torch.equal(expected[key], got[key]), key
     with open(interrupted / "log.csv") as f:
         assert [int(r["step"]) for r in csv.DictReader(f)] == [5, 10, 15, 20]
+    assert (interrupted / "eval.csv").read_text() == (tmp_path / "straight" / "eval.csv").read_text()
+    assert len(list((interrupted / "samples").glob("*.png"))) == 4
 
-    shorter = TrainConfig(**{**CONFIG.__dict__, "steps": 10})
+    shorter = TrainConfig(**{**config.__dict__, "steps": 10})
     with pytest.raises(ConfigError, match="train.steps"):  # the linear schedule depends on it
         train(tiny_method(), tiny_data(), shorter, tmp_path / "straight")
+    fewer_images = DeviceBatches(torch.zeros(100, 1, 4, 4, dtype=torch.uint8), None, batch_size=16)
+    with pytest.raises(ConfigError, match="data.images: checkpoint 256 -> now 100"):
+        train(tiny_method(), fewer_images, config, tmp_path / "straight")
 
 
 class StopAt:
@@ -130,6 +141,18 @@ def test_finished_run_only_re_evaluates(tmp_path):
     assert (tmp_path / "samples" / "step_0000020.png").exists()
 
 
+def test_evaluation_columns_may_grow_and_an_unused_average_is_not_returned(tmp_path):
+    def evaluate(step, generator):
+        return {"is": 1.0} if step < 20 else {"is": 2.0, "fid": 3.0}
+
+    config = TrainConfig(**{**CONFIG.__dict__, "eval_every": 10, "ema_start": 100})
+    result = train(tiny_method(), tiny_data(), config, tmp_path, evaluate=evaluate)
+    with open(tmp_path / "eval.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["step"], r["is"], r["fid"]) for r in rows] == [("10", "1.0", ""), ("20", "2.0", "3.0")]
+    assert result.ema_generator is None  # ema_start was never reached
+
+
 class ExplodingGAN(StandardGAN):
     def __init__(self, explode_at: int) -> None:
         super().__init__(TinyG(), TinyD())
@@ -155,7 +178,8 @@ def test_schedules_and_logs(tmp_path):
     with open(tmp_path / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["step"]) for r in rows] == [2, 4, 6, 8]
-    assert [float(r["lr_d"]) for r in rows] == [1e-3, 5e-4, 5e-4, 5e-4]
+    # the rate each logged iteration ran at: the milestone at 4 takes effect from iteration 5
+    assert [float(r["lr_d"]) for r in rows] == [1e-3, 1e-3, 5e-4, 5e-4]
     assert {"d_loss", "g_loss", "d_real", "d_fake", "seconds"} <= set(rows[0])
 
 

@@ -60,9 +60,17 @@ class GANMethod(nn.Module):
         return {"d_loss": loss.detach(), **logs}
 
     def generator_step(self, batch_size: int, labels: torch.Tensor, optimizer: torch.optim.Optimizer) -> Logs:
-        """One update of G; returns detached scalars to log (no host sync)."""
-        loss, logs = self.generator_loss(batch_size, labels)
-        self._update(loss, optimizer, self.generator.parameters())
+        """One update of G; returns detached scalars to log (no host sync).
+
+        D's weights are frozen meanwhile: the gradient flows through D to G, but D's own weight gradients,
+        which G's update never uses, are not computed.
+        """
+        self.discriminator.requires_grad_(False)
+        try:
+            loss, logs = self.generator_loss(batch_size, labels)
+            self._update(loss, optimizer, self.generator.parameters())
+        finally:
+            self.discriminator.requires_grad_(True)
         return {"g_loss": loss.detach(), **logs}
 
     def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Iterable) -> None:

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..data import DeviceBatches, ImageDataset, as_tensor, load_dataset, to_float
 from ..errors import ConfigError
-from ..files import atomic_path
+from ..files import atomic_path, file_sha256
 from ..nets.classifiers import ConvClassifier
 from ..paths import cache_dir
 from ..profiles import check_profile
@@ -214,10 +214,6 @@ def per_channel_labels(model: ConvClassifier, images: np.ndarray | torch.Tensor,
 # Cache
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_classifier(
     dataset: str,
     profile: str = "cpu",
@@ -257,5 +253,5 @@ def load_classifier(
         test_accuracy=float(record["test_accuracy"]),
         train_seconds=float(record["train_seconds"]),
         path=path,
-        weights_sha256=_file_sha256(path),
+        weights_sha256=file_sha256(path),
     )

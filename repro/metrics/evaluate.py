@@ -24,15 +24,14 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import torch
 
-from ..data import ValueRange, load_dataset, to_uint8
+from ..data import QUANTISATION, ValueRange, load_dataset, to_uint8
 from ..files import atomic_path
+from ..nets.base import sampling_mode
 from ..paths import cache_dir
 from .am_score import am_score, class_marginal
 from .fid import fid_from_features
 from .inception_score import inception_score
 from .kid import kernel_inception_distance
-
-QUANTISATION = "uint8 = clamp(floor(127.5 (x + 1) + 0.5), 0, 255)"
 
 
 class Extractor(Protocol):
@@ -64,29 +63,20 @@ def sample_generator(
     "eval" uses BN running statistics; "train" uses each batch's statistics (as the MS-GAN and AM-GAN code
     sample), without changing the running statistics. The model's mode and buffers are restored afterwards.
     """
-    if bn_mode not in ("eval", "train"):
-        raise ValueError(f"bn_mode must be 'eval' or 'train', got {bn_mode!r}")
     if class_labels is not None and len(class_labels) != n:
         raise ValueError(f"class_labels has {len(class_labels)} entries for {n} samples")
     device = next(generator.parameters()).device
-    was_training = generator.training
-    saved_buffers = {name: buf.clone() for name, buf in generator.named_buffers()}
-    rng = torch.Generator(device=device).manual_seed(seed)
-    generator.train(bn_mode == "train")
+    rng = torch.Generator().manual_seed(seed)  # latents drawn on the CPU: the same samples on any device
     chunks = []
-    try:
+    with sampling_mode(generator, bn_mode):
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
-            z = torch.randn(size, latent_dim, generator=rng, device=device)
+            z = torch.randn(size, latent_dim, generator=rng).to(device)
             if class_labels is None:
                 images = generator(z)
             else:
                 images = generator(z, class_labels[start : start + size].to(device))
             chunks.append(to_uint8(images, value_range).cpu())
-    finally:
-        generator.train(was_training)
-        for name, buf in generator.named_buffers():
-            buf.copy_(saved_buffers[name])
     return torch.cat(chunks)
 
 
@@ -218,9 +208,11 @@ def score_images(
     reference: RealReference | None = None,
     train_marginal: np.ndarray | None = None,
     metrics: Sequence[str] = ("is", "fid", "kid", "am"),
+    value_range: ValueRange = "symmetric",
 ) -> dict[str, Any]:
-    """:func:`score_outputs` on uint8 images, plus the extractor's name and weights hash."""
+    """:func:`score_outputs` on uint8 images, plus the extractor's name, its weights hash and the quantisation
+    that made the images from a generator's ``value_range`` outputs."""
     logits, features = extractor(images)
     scores = score_outputs(logits, features, reference=reference, train_marginal=train_marginal, metrics=metrics)
     return {**scores, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
-            "quantisation": QUANTISATION}
+            "quantisation": QUANTISATION[value_range]}

@@ -11,7 +11,6 @@ them to (x - 128) / 128. Outputs: pool3 features (2048) for FID/KID and the bias
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from ..data import as_tensor
+from ..files import file_sha256
 
 WEIGHTS_ENV = "REPRO_INCEPTION_WEIGHTS"
 WEIGHTS_FILE_NAMES = ("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth")
@@ -56,14 +56,6 @@ _HOW_TO = (
     f"never downloads. Copy it into {_hub_checkpoint_dir()} or anywhere and set {WEIGHTS_ENV}=/path/to/file "
     "(or pass weights_path=). Offline scores from the project's own classifiers need no such file."
 )
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

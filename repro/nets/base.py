@@ -17,7 +17,8 @@ Weight initialisation (:func:`init_weights`), per family; layers are initialised
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+from collections.abc import Collection, Iterator
 from typing import Literal, TypeVar
 
 import torch
@@ -205,3 +206,23 @@ class Discriminator(nn.Module):
         if name not in self.heads:
             raise ConfigError(f"no head {name!r}: add it with add_head(name, out_features); have {sorted(self.heads)}")
         return self.heads[name](features)
+
+
+@contextlib.contextmanager
+def sampling_mode(generator: nn.Module, bn_mode: Literal["eval", "train"]) -> Iterator[nn.Module]:
+    """Run ``generator`` with BN in ``bn_mode`` for sampling, then restore its mode and every buffer.
+
+    "eval" uses the running statistics; "train" uses each batch's statistics (as the MS-GAN and AM-GAN code
+    sample) without letting the running statistics drift.
+    """
+    if bn_mode not in ("eval", "train"):
+        raise ConfigError(f"bn_mode must be 'eval' or 'train', got {bn_mode!r}")
+    was_training = generator.training
+    saved = {name: buffer.clone() for name, buffer in generator.named_buffers()}
+    generator.train(bn_mode == "train")
+    try:
+        yield generator
+    finally:
+        generator.train(was_training)
+        for name, buffer in generator.named_buffers():
+            buffer.copy_(saved[name])

@@ -81,6 +81,9 @@ def test_scores_carry_their_protocol(isolated_cache, make_image_zip, tmp_path):
                   "is_splits", "extractor", "weights_sha256", "quantisation"):
         assert field in scores, field
     assert scores["n_real"] == 60 and scores["ref_split"] == "toy/test" and scores["kid_subset_size"] == 40
+    assert scores["quantisation"] == "uint8 = clamp(floor(127.5 (x + 1) + 0.5), 0, 255)"
+    unit = evaluate.score_images(fake, extractor, reference=test, metrics=("fid",), value_range="unit")
+    assert unit["quantisation"] == "uint8 = clamp(floor(255 x + 0.5), 0, 255)"
     same = evaluate.score_outputs(test.logits, test.features, reference=test, metrics=("fid",))
     assert same["fid"] == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="need a reference"):

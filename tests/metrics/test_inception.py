@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from repro.files import file_sha256
 from repro.metrics import inception
 
 
@@ -47,7 +48,7 @@ def test_random_weights_load_through_the_real_path(random_weights, no_weights_an
     with pytest.raises(inception.InceptionWeightsError, match="not the expected 6726825d"):
         inception.load_inception(random_weights)
     extractor = inception.load_inception(random_weights, verify_hash=False, batch_size=2)
-    assert extractor.weights_sha256 == inception.file_sha256(random_weights)
+    assert extractor.weights_sha256 == file_sha256(random_weights)
     images = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     logits, features = extractor(images)
     assert logits.shape == (3, 1008) and features.shape == (3, 2048)
