@@ -144,12 +144,12 @@ def find_mirror(name: str, data_dir: str | os.PathLike | None = None) -> Path | 
 
 
 def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> bool:
-    """True if ``name`` can be loaded without a download (an offline mirror or torchvision files present)."""
-    try:
-        if find_mirror(name, data_dir) is not None:
-            return True
-    except DataError:
-        return False
+    """True if ``name`` can be loaded without a download (an offline mirror or torchvision files present).
+
+    A data directory that is named but missing still raises: a typo should fail loudly, not skip tests.
+    """
+    if find_mirror(name, data_dir) is not None:
+        return True
     spec = KNOWN_DATASETS.get(name)
     if spec is None or spec.torchvision is None:
         return False

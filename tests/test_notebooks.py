@@ -15,6 +15,7 @@ import pytest
 
 from repro.data import dataset_available
 from repro.notebook_runner import list_notebooks, run_notebook
+from repro.paths import REPO_ROOT
 
 NOTEBOOKS = list_notebooks()
 
@@ -39,7 +40,7 @@ def test_notebook_smoke_run(path: Path, tmp_path: Path):
         pytest.skip(f"datasets not available offline: {missing}; set REPRO_DATA_DIR to the mirrors")
 
     run = run_notebook(path, "smoke", root=tmp_path, timeout_s=600)
-    log = Path(run.log) if Path(run.log).is_absolute() else tmp_path / run.log
+    log = Path(run.log) if Path(run.log).is_absolute() else REPO_ROOT / run.log
     assert run.status == "ok", f"{path.stem} {run.status}; log tail:\n" + log.read_text()[-3000:]
 
     out = tmp_path / "smoke" / path.stem

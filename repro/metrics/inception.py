@@ -41,16 +41,19 @@ def find_inception_weights(weights_path: str | os.PathLike | None = None) -> Pat
         path = Path(explicit).expanduser()
         if not path.is_file():
             origin = "weights_path argument" if weights_path else f"${WEIGHTS_ENV}"
-            raise InceptionWeightsError(f"Inception weights not found at {str(path)!r} (from the {origin}). {_HOW_TO}")
+            raise InceptionWeightsError(
+                f"Inception weights not found at {str(path)!r} (from the {origin}). {_how_to()}"
+            )
         return path
     for name in WEIGHTS_FILE_NAMES:
         candidate = _hub_checkpoint_dir() / name
         if candidate.is_file():
             return candidate
-    raise InceptionWeightsError(f"Inception weights not found. {_HOW_TO}")
+    raise InceptionWeightsError(f"Inception weights not found. {_how_to()}")
 
 
-_HOW_TO = (
+def _how_to() -> str:
+    return (
     f"Inception-based IS/FID/KID need the TF-2015-12-05 Inception v3 weights, a file named "
     f"{WEIGHTS_FILE_NAMES[0]} (torch-fidelity) or {WEIGHTS_FILE_NAMES[1]} (pytorch-fid), which this project "
     f"never downloads. Copy it into {_hub_checkpoint_dir()} or anywhere and set {WEIGHTS_ENV}=/path/to/file "
@@ -125,17 +128,17 @@ def load_inception(
     if verify_hash and not sha256.startswith(SHA256_PREFIX):
         raise InceptionWeightsError(
             f"{path} has SHA-256 {sha256[:16]}..., not the expected {SHA256_PREFIX}...: it is not the "
-            f"TF-2015-12-05 Inception port. {_HOW_TO}"
+            f"TF-2015-12-05 Inception port. {_how_to()}"
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle errors, truncated files, non-tensor payloads
-        raise InceptionWeightsError(f"cannot read {path} as a PyTorch state dict ({err}). {_HOW_TO}") from err
+        raise InceptionWeightsError(f"cannot read {path} as a PyTorch state dict ({err}). {_how_to()}") from err
     fc = state.get("fc.weight") if isinstance(state, dict) else None
     if fc is None or tuple(fc.shape) != (1008, 2048):
         raise InceptionWeightsError(
             f"{path} is a state dict but not of the 1008-class TF Inception (fc.weight "
-            f"{None if fc is None else tuple(fc.shape)}, expected (1008, 2048)). {_HOW_TO}"
+            f"{None if fc is None else tuple(fc.shape)}, expected (1008, 2048)). {_how_to()}"
         )
     network = FeatureExtractorInceptionV3(
         "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(path)
