@@ -22,13 +22,16 @@ from .profiles import check_profile
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit, with ``+dirty`` if tracked files differ from it; ``unknown`` outside git."""
+    """The repository's HEAD commit, with ``+dirty`` if tracked files differ from it; ``unknown`` outside git.
+
+    Changes under ``results/`` do not count: a run rewrites them while it runs.
+    """
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
             cwd=REPO_ROOT, capture_output=True, text=True, check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):

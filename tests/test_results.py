@@ -51,3 +51,23 @@ def test_figure_is_saved_as_png(tmp_path):
     ax.plot([0, 1])
     path = save_figure(fig, tmp_path, "line")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rewritten_results_do_not_make_the_commit_dirty(tmp_path, monkeypatch):
+    import subprocess
+
+    import repro.results as results_module
+
+    repo = tmp_path / "repo"
+    (repo / "results").mkdir(parents=True)
+    (repo / "results" / "t.csv").write_text("a\n")
+    (repo / "code.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "x"], check=True)
+    monkeypatch.setattr(results_module, "REPO_ROOT", repo)
+    (repo / "results" / "t.csv").write_text("b\n")
+    assert not git_commit().endswith("+dirty")
+    (repo / "code.py").write_text("x = 2\n")
+    assert git_commit().endswith("+dirty")
