@@ -7,6 +7,8 @@ auxiliary classifiers, rotation tasks) live with their method.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -37,3 +39,52 @@ def d_loss_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.
 def g_loss_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
     """Hinge generator loss (Miyato et al. 2018, Eq. 17): -D(G(z))."""
     return -fake_logits.mean()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Improved-GAN (Salimans et al. 2016): the K+1 semi-supervised discriminator, feature matching, label smoothing
+
+
+def ssl_labeled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """K-way cross-entropy of the real classes, −l_y(x) + LSE(l(x)) (Salimans et al. §5; improved_gan.md §1.1).
+
+    ``logits``: (B, K) with the fake class's logit fixed at 0 and left out; ``labels``: (B,) in [0, K).
+    """
+    return F.cross_entropy(logits, labels)
+
+
+def ssl_unlabeled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Real/fake part of the K+1 loss, with the official code's 0.5 factors (improved_gan.md §1.1).
+
+    D(x) = σ(LSE(l(x))), so −log D(x) = softplus(LSE) − LSE and −log(1 − D(G(z))) = softplus(LSE).
+    ``real_logits``: (B, K) of unlabeled real images; ``fake_logits``: (B', K) of generated ones.
+    """
+    real_lse = torch.logsumexp(real_logits, dim=1)
+    fake_lse = torch.logsumexp(fake_logits, dim=1)
+    return 0.5 * (F.softplus(real_lse) - real_lse).mean() + 0.5 * F.softplus(fake_lse).mean()
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor, norm: str = "l2") -> torch.Tensor:
+    """Feature matching (Salimans et al. §3.1): distance between batch means of D's features, (B, d) each.
+
+    ``norm="l2"``: mean squared difference of the means (the MNIST code); ``"l1"``: mean absolute difference
+    (the CIFAR-10/SVHN code). The real means are treated as constants, as in the code (no gradient to D).
+    """
+    difference = fake_features.mean(dim=0) - real_features.detach().mean(dim=0)
+    if norm == "l2":
+        return difference.pow(2).mean()
+    if norm == "l1":
+        return difference.abs().mean()
+    raise ValueError(f"feature matching norm must be 'l1' or 'l2', got {norm!r}")
+
+
+def d_loss_ns_one_sided(real_logits: torch.Tensor, fake_logits: torch.Tensor, alpha: float = 0.9) -> torch.Tensor:
+    """Discriminator loss with one-sided label smoothing (Salimans et al. §3.4): real target α, fake target 0.
+
+    Written as a sigmoid KL, BCE(real, α) − H_b(α), so that its minimum stays 0 (the ImageNet code's form).
+    """
+    if not 0 < alpha <= 1:
+        raise ValueError(f"label smoothing alpha must lie in (0, 1], got {alpha}")
+    entropy = 0.0 if alpha == 1 else -(alpha * math.log(alpha) + (1 - alpha) * math.log(1 - alpha))
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, alpha)) - entropy
+    return real + F.softplus(fake_logits).mean()
