@@ -1,0 +1,117 @@
+"""Layers of Improved-GAN (Salimans et al. 2016) as the official code implements them (improved_gan.md §1).
+
+* :class:`MinibatchDiscrimination` (§3.2; the code's MinibatchLayer): weight-normalised projection, L1 kernel
+  distances with self-pairs excluded, learned bias, data-dependent init.
+* :class:`VirtualBatchNorm` (§3.5; the per-example version of the ImageNet code): statistics of a fixed
+  reference batch blended with each example's own.
+* :class:`GaussianNoise`: additive noise in D during training only (the MNIST and MBD scripts).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# added to each example's distance to itself, so that exp(-distance) drops the self-pair (the code's 1e6)
+_SELF_DISTANCE = 1e6
+
+
+class GaussianNoise(nn.Module):
+    """x + N(0, σ²) in training mode, identity in eval mode (improved_gan.md §1.9)."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.sigma * torch.randn_like(x) if self.training and self.sigma > 0 else x
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma}"
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Features (n, A) -> [features, o] (n, A + B), o_b(x_i) = Σ_{j≠i} exp(−‖M_{i,b} − M_{j,b}‖₁) + β_b.
+
+    Salimans et al. §3.2 with the official parameterisation: M_i = f(x_i) T, T_{:,b,c} = θ_{:,b,c} e^{s_{b,c}} /
+    ‖θ_{:,b,c}‖, θ ~ N(0, 0.05²), s = 0, β = −1 (A = 192, B = 100, C = 5 in the CIFAR/SVHN code). Call
+    :meth:`initialise` once on a real batch for the code's data-dependent init.
+    """
+
+    def __init__(self, in_features: int, num_kernels: int = 100, kernel_dim: int = 5) -> None:
+        super().__init__()
+        self.in_features, self.num_kernels, self.kernel_dim = in_features, num_kernels, kernel_dim
+        self.theta = nn.Parameter(torch.randn(in_features, num_kernels, kernel_dim) * 0.05)
+        self.log_scale = nn.Parameter(torch.zeros(num_kernels, kernel_dim))
+        self.bias = nn.Parameter(torch.full((num_kernels,), -1.0))
+
+    def projection(self) -> torch.Tensor:
+        """T (A, B, C): θ normalised over A, times e^s."""
+        return self.theta * (self.log_scale.exp() / self.theta.norm(dim=0))
+
+    def distances(self, features: torch.Tensor) -> torch.Tensor:
+        """Kernel-wise L1 distances (n, n, B) between the rows of M, with the self-distance set huge."""
+        m = torch.einsum("na,abc->nbc", features, self.projection())
+        distance = (m[:, None] - m[None]).abs().sum(dim=3)
+        eye = torch.eye(len(features), device=features.device, dtype=distance.dtype)
+        return distance + _SELF_DISTANCE * eye[:, :, None]
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        similarity = torch.exp(-self.distances(features)).sum(dim=1)  # (n, B)
+        return torch.cat([features, similarity + self.bias], dim=1)
+
+    @torch.no_grad()
+    def initialise(self, features: torch.Tensor) -> None:
+        """Data-dependent init (the code's MinibatchLayer init pass): per kernel, rescale distances by
+        1 / (0.5 · mean_i min_{j≠i} d_ij) (folded into s), then set β so that o has mean 0 on this batch."""
+        if len(features) < 2:
+            raise ValueError("minibatch discrimination needs a batch of at least 2 examples to initialise")
+        nearest = self.distances(features).min(dim=1).values.mean(dim=0)  # (B,)
+        self.log_scale -= torch.log(0.5 * nearest)[:, None]
+        similarity = torch.exp(-self.distances(features)).sum(dim=1)
+        self.bias.copy_(-similarity.mean(dim=0))
+
+
+class VirtualBatchNorm(nn.Module):
+    """Virtual batch normalisation (Salimans et al. §3.5), per-example as in the fixed ImageNet code.
+
+    The input holds the reference batch first, then the live examples: set :attr:`reference_size` to the
+    number of reference rows. Per channel, the reference rows give μ_ref and s_ref (mean and mean of squares
+    over the reference batch and the spatial dims) and are normalised with them; each live example blends its
+    own spatial statistics with weight c = 1/(N_ref + 1): μ = c μ_x + (1 − c) μ_ref, s = c s_x + (1 − c) s_ref,
+    y = γ (x − μ) / sqrt(ε + s − μ²) + β. Input (N, C) or (N, C, H, W).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(1 + 0.02 * torch.randn(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.reference_size = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n_ref = self.reference_size
+        if not 0 < n_ref <= len(x):
+            raise ValueError(
+                f"VirtualBatchNorm needs the reference batch first in the input: reference_size={n_ref} for "
+                f"{len(x)} rows; set it (e.g. with the generator's reference batch) before the forward pass"
+            )
+        spatial = tuple(range(2, x.dim()))
+        reference = x[:n_ref]
+        mean_ref = reference.mean(dim=(0, *spatial), keepdim=True)[0]
+        square_ref = reference.pow(2).mean(dim=(0, *spatial), keepdim=True)[0]
+        live = x[n_ref:]
+        c = 1.0 / (n_ref + 1)
+        if spatial:
+            mean_live = c * live.mean(dim=spatial, keepdim=True) + (1 - c) * mean_ref
+            square_live = c * live.pow(2).mean(dim=spatial, keepdim=True) + (1 - c) * square_ref
+        else:
+            mean_live = c * live + (1 - c) * mean_ref
+            square_live = c * live.pow(2) + (1 - c) * square_ref
+        shape = (1, -1) + (1,) * len(spatial)
+        scale, shift = self.weight.view(shape), self.bias.view(shape)
+
+        def normalise(values, mean, square):
+            return scale * (values - mean) / torch.sqrt(self.eps + square - mean.pow(2)) + shift
+
+        return torch.cat([normalise(reference, mean_ref, square_ref), normalise(live, mean_live, square_live)])

@@ -1,0 +1,89 @@
+"""repro.nets.improved_gan: minibatch discrimination, virtual batch norm and Gaussian noise against hand
+computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from repro.nets.improved_gan import GaussianNoise, MinibatchDiscrimination, VirtualBatchNorm
+
+
+def test_minibatch_features_match_the_definition_and_skip_self_pairs():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(in_features=6, num_kernels=4, kernel_dim=3)
+    features = torch.randn(5, 6)
+    out = layer(features)
+    assert out.shape == (5, 6 + 4)
+    assert torch.equal(out[:, :6], features)
+    t = layer.projection().detach().numpy()
+    m = np.einsum("na,abc->nbc", features.numpy(), t)
+    expected = np.zeros((5, 4))
+    for i in range(5):
+        for j in range(5):
+            if i != j:
+                expected[i] += np.exp(-np.abs(m[i] - m[j]).sum(axis=1))
+    np.testing.assert_allclose(out[:, 6:].detach().numpy(), expected - 1.0, rtol=1e-5, atol=1e-6)
+    # a single example has nobody to be similar to: o = β
+    assert torch.allclose(layer(features[:1])[:, 6:], layer.bias)
+
+
+def test_projection_is_weight_normalised_over_the_input():
+    layer = MinibatchDiscrimination(in_features=8, num_kernels=3, kernel_dim=2)
+    with torch.no_grad():
+        layer.log_scale.fill_(np.log(2.0))
+    assert torch.allclose(layer.projection().norm(dim=0), torch.full((3, 2), 2.0))
+
+
+def test_data_dependent_init_centres_the_features():
+    torch.manual_seed(1)
+    layer = MinibatchDiscrimination(in_features=16, num_kernels=10, kernel_dim=5)
+    batch = torch.randn(64, 16)
+    layer.initialise(batch)
+    o = layer(batch)[:, 16:]
+    assert torch.allclose(o.mean(dim=0), torch.zeros(10), atol=1e-5)
+    nearest = layer.distances(batch).min(dim=1).values.mean(dim=0)
+    assert torch.allclose(nearest, torch.full((10,), 2.0), rtol=1e-4)  # rescaled so 0.5·mean nearest = 1
+    with pytest.raises(ValueError, match="at least 2"):
+        layer.initialise(batch[:1])
+
+
+def test_virtual_batch_norm_matches_a_hand_computation():
+    torch.manual_seed(2)
+    vbn = VirtualBatchNorm(3)
+    reference, live = torch.randn(4, 3, 2, 2), torch.randn(2, 3, 2, 2) * 3 + 1
+    vbn.reference_size = 4
+    out = vbn(torch.cat([reference, live])).detach().numpy()
+    r, x = reference.numpy(), live.numpy()
+    gamma, eps = vbn.weight.detach().numpy(), 1e-5
+    mu_ref, sq_ref = r.mean(axis=(0, 2, 3)), (r**2).mean(axis=(0, 2, 3))
+    for i in range(2):
+        c = 1 / 5
+        mu = c * x[i].mean(axis=(1, 2)) + (1 - c) * mu_ref
+        sq = c * (x[i] ** 2).mean(axis=(1, 2)) + (1 - c) * sq_ref
+        expected = gamma[:, None, None] * (x[i] - mu[:, None, None]) / np.sqrt(eps + sq - mu**2)[:, None, None]
+        np.testing.assert_allclose(out[4 + i], expected, rtol=1e-5, atol=1e-5)
+    expected_ref = gamma[None, :, None, None] * (r - mu_ref[None, :, None, None]) / np.sqrt(
+        eps + sq_ref - mu_ref**2)[None, :, None, None]
+    np.testing.assert_allclose(out[:4], expected_ref, rtol=1e-5, atol=1e-5)
+
+
+def test_virtual_batch_norm_is_per_example_and_needs_its_reference():
+    torch.manual_seed(3)
+    vbn = VirtualBatchNorm(5)
+    reference, live = torch.randn(8, 5), torch.randn(3, 5)
+    vbn.reference_size = 8
+    alone = vbn(torch.cat([reference, live[:1]]))[-1]
+    together = vbn(torch.cat([reference, live]))[8]
+    assert torch.allclose(alone, together)  # a live example's output does not depend on the others
+    vbn.reference_size = 0
+    with pytest.raises(ValueError, match="reference batch first"):
+        vbn(live)
+
+
+def test_gaussian_noise_only_in_training():
+    layer = GaussianNoise(0.5)
+    x = torch.zeros(1000)
+    assert 0.4 < layer.train()(x).std().item() < 0.6
+    assert torch.equal(layer.eval()(x), x)
