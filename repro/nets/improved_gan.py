@@ -115,3 +115,113 @@ class VirtualBatchNorm(nn.Module):
             return scale * (values - mean) / torch.sqrt(self.eps + square - mean.pow(2)) + shift
 
         return torch.cat([normalise(reference, mean_ref, square_ref), normalise(live, mean_live, square_live)])
+
+
+class _WeightNormMixin:
+    """W = g · V / ‖V‖ per output unit, bias added after normalising (Salimans & Kingma 2016; improved_gan.md §1.8).
+
+    V ~ N(0, init_std²). While ``init_pending`` is set, the next forward pass performs the code's data-dependent
+    init on its input: with t the normalised pre-activation, g ← init_scale / std(t) and b ← −mean(t) ·
+    init_scale / std(t) per unit, so the layer's outputs start with mean 0 and std ``init_scale``. The gain g
+    is trained only when ``train_gain`` (the code trains it in D's last layer and G's output layer only).
+    """
+
+    weight_v: nn.Parameter
+    gain: nn.Parameter
+    bias: nn.Parameter
+
+    def _setup_weight_norm(self, out_features: int, init_std: float, init_scale: float, train_gain: bool) -> None:
+        with torch.no_grad():
+            self.weight_v.normal_(0.0, init_std)
+        self.gain = nn.Parameter(torch.ones(out_features), requires_grad=train_gain)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        self.init_scale = init_scale
+        self.init_pending = False
+
+    def _unit_axes(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def _direction(self) -> torch.Tensor:
+        axes = self._unit_axes()
+        return self.weight_v / torch.linalg.vector_norm(self.weight_v, dim=axes, keepdim=True)
+
+    def _broadcast(self, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return values.view(1, -1, *([1] * (like.dim() - 2)))
+
+    def _finish(self, pre: torch.Tensor) -> torch.Tensor:
+        """pre: the input times the normalised direction, (N, out, ...) -> g · pre + b (after a pending init)."""
+        if self.init_pending:
+            with torch.no_grad():
+                axes = (0, *range(2, pre.dim()))
+                mean, std = pre.mean(dim=axes), pre.std(dim=axes)
+                self.gain.copy_(self.init_scale / (std + 1e-8))
+                self.bias.copy_(-mean * self.gain)
+            self.init_pending = False
+        return self._broadcast(self.gain, pre) * pre + self._broadcast(self.bias, pre)
+
+
+class WeightNormLinear(_WeightNormMixin, nn.Module):
+    """Dense layer with weight normalisation and data-dependent init; (N, in) -> (N, out)."""
+
+    def __init__(self, in_features: int, out_features: int, *, init_std: float = 0.05, init_scale: float = 1.0,
+                 train_gain: bool = False) -> None:
+        super().__init__()
+        self.weight_v = nn.Parameter(torch.empty(out_features, in_features))
+        self._setup_weight_norm(out_features, init_std, init_scale, train_gain)
+
+    def _unit_axes(self) -> tuple[int, ...]:
+        return (1,)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._finish(x @ self._direction().t())
+
+
+class WeightNormConv2d(_WeightNormMixin, nn.Module):
+    """Convolution with weight normalisation (norm over in, kh, kw per output channel) and data-dependent init."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0, *,
+                 init_std: float = 0.05, init_scale: float = 1.0, train_gain: bool = False) -> None:
+        super().__init__()
+        self.stride, self.padding = stride, padding
+        self.weight_v = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        self._setup_weight_norm(out_channels, init_std, init_scale, train_gain)
+
+    def _unit_axes(self) -> tuple[int, ...]:
+        return (1, 2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._finish(torch.nn.functional.conv2d(x, self._direction(), None, self.stride, self.padding))
+
+
+class WeightNormConvTranspose2d(_WeightNormMixin, nn.Module):
+    """Transposed convolution with weight normalisation per output channel (G's output layer in the code)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 output_padding: int = 0, *, init_std: float = 0.05, init_scale: float = 1.0,
+                 train_gain: bool = False) -> None:
+        super().__init__()
+        self.stride, self.padding, self.output_padding = stride, padding, output_padding
+        self.weight_v = nn.Parameter(torch.empty(in_channels, out_channels, kernel_size, kernel_size))
+        self._setup_weight_norm(out_channels, init_std, init_scale, train_gain)
+
+    def _unit_axes(self) -> tuple[int, ...]:
+        return (0, 2, 3)  # the weight is (in, out, kh, kw): one norm per output channel
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._finish(torch.nn.functional.conv_transpose2d(
+            x, self._direction(), None, self.stride, self.padding, self.output_padding))
+
+
+@torch.no_grad()
+def data_dependent_init(model: nn.Module, *inputs: torch.Tensor) -> None:
+    """Initialise every weight-normalised layer of ``model`` from one forward pass on ``inputs``, layer after
+    layer (each sees the already-initialised layers before it), as the official code's init pass does."""
+    layers = [m for m in model.modules() if isinstance(m, _WeightNormMixin)]
+    if not layers:
+        raise ValueError("data_dependent_init: the model has no weight-normalised layers")
+    for layer in layers:
+        layer.init_pending = True
+    model(*inputs)
+    pending = [type(m).__name__ for m in layers if m.init_pending]
+    if pending:
+        raise RuntimeError(f"the init pass did not reach {len(pending)} weight-normalised layers ({pending})")

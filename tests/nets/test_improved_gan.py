@@ -87,3 +87,41 @@ def test_gaussian_noise_only_in_training():
     x = torch.zeros(1000)
     assert 0.4 < layer.train()(x).std().item() < 0.6
     assert torch.equal(layer.eval()(x), x)
+
+
+def test_weight_norm_layers_normalise_per_output_unit():
+    from repro.nets.improved_gan import WeightNormConv2d, WeightNormConvTranspose2d, WeightNormLinear
+
+    torch.manual_seed(4)
+    dense = WeightNormLinear(7, 3)
+    with torch.no_grad():
+        dense.gain.copy_(torch.tensor([1.0, 2.0, 3.0]))
+    x = torch.randn(5, 7)
+    v = dense.weight_v.detach()
+    expected = x @ (v / v.norm(dim=1, keepdim=True) * torch.tensor([[1.0], [2.0], [3.0]])).t()
+    assert torch.allclose(dense(x), expected, atol=1e-6)
+    conv = WeightNormConv2d(3, 4, 3, padding=1)
+    assert torch.allclose(conv._direction().flatten(1).norm(dim=1), torch.ones(4))
+    deconv = WeightNormConvTranspose2d(4, 2, 4, stride=2, padding=1)
+    assert torch.allclose(deconv._direction().transpose(0, 1).flatten(1).norm(dim=1), torch.ones(2))
+    assert deconv(torch.randn(2, 4, 4, 4)).shape == (2, 2, 8, 8)
+    assert not dense.gain.requires_grad and WeightNormLinear(2, 2, train_gain=True).gain.requires_grad
+
+
+def test_data_dependent_init_standardises_each_layer():
+    from repro.nets.improved_gan import WeightNormConv2d, WeightNormLinear, data_dependent_init
+
+    torch.manual_seed(5)
+    model = torch.nn.Sequential(
+        WeightNormConv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+        WeightNormLinear(8 * 4 * 4, 10, init_scale=0.1, train_gain=True),
+    )
+    batch = torch.randn(64, 3, 4, 4) * 5 + 2
+    data_dependent_init(model, batch)
+    first = model[0](batch)
+    assert torch.allclose(first.mean(dim=(0, 2, 3)), torch.zeros(8), atol=1e-4)
+    assert torch.allclose(first.std(dim=(0, 2, 3)), torch.ones(8), atol=1e-3)
+    logits = model(batch)
+    assert torch.allclose(logits.std(dim=0), torch.full((10,), 0.1), atol=1e-3)
+    with pytest.raises(ValueError, match="no weight-normalised layers"):
+        data_dependent_init(torch.nn.Linear(2, 2), torch.randn(3, 2))
