@@ -464,7 +464,12 @@ def train(
                     for key, value in method.discriminator_step(real, labels, opt_d).items():
                         pending.setdefault(key, []).append(value)
                 for _ in range(config.n_gen):
-                    for key, value in method.generator_step(config.batch_size, labels, opt_g).items():
+                    real_for_g = None
+                    if method.generator_needs_real:
+                        real_for_g, labels = data.next()
+                        if config.channels_last:
+                            real_for_g = real_for_g.contiguous(memory_format=torch.channels_last)
+                    for key, value in method.generator_step(config.batch_size, labels, opt_g, real_for_g).items():
                         pending.setdefault(key, []).append(value)
             sched_g.step()
             sched_d.step()

@@ -158,9 +158,9 @@ class ExplodingGAN(StandardGAN):
         super().__init__(TinyG(), TinyD())
         self.explode_at, self.calls = explode_at, 0
 
-    def generator_loss(self, batch_size, labels):
+    def generator_loss(self, batch_size, labels, real=None):
         self.calls += 1
-        loss, logs = super().generator_loss(batch_size, labels)
+        loss, logs = super().generator_loss(batch_size, labels, real)
         return (loss * float("nan"), logs) if self.calls >= self.explode_at else (loss, logs)
 
 

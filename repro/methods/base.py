@@ -22,6 +22,9 @@ class GANMethod(nn.Module):
     """Base class of every method. Subclasses define ``discriminator_loss`` and ``generator_loss``."""
 
     name = "gan"
+    # True when the G loss needs real images (feature matching): the loop then draws a fresh real batch for
+    # every G step and passes it as ``real``
+    generator_needs_real = False
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, seed: int = 0) -> None:
         super().__init__()
@@ -46,8 +49,11 @@ class GANMethod(nn.Module):
         """Loss for D on a batch of real images (B, C, H, W) with labels (B,), and detached tensors to log."""
         raise NotImplementedError
 
-    def generator_loss(self, batch_size: int, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
-        """Loss for G on ``batch_size`` fresh samples (labels: the real batch's, for conditional methods)."""
+    def generator_loss(
+        self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Logs]:
+        """Loss for G on ``batch_size`` fresh samples (labels: the real batch's, for conditional methods;
+        ``real``: a fresh real batch when :attr:`generator_needs_real`)."""
         raise NotImplementedError
 
     # -- update steps ------------------------------------------------------------------------------------
@@ -59,7 +65,13 @@ class GANMethod(nn.Module):
         self._update(loss, optimizer, self.discriminator.parameters())
         return {"d_loss": loss.detach(), **logs}
 
-    def generator_step(self, batch_size: int, labels: torch.Tensor, optimizer: torch.optim.Optimizer) -> Logs:
+    def generator_step(
+        self,
+        batch_size: int,
+        labels: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        real: torch.Tensor | None = None,
+    ) -> Logs:
         """One update of G; returns detached scalars to log (no host sync).
 
         D's weights are frozen meanwhile: the gradient flows through D to G, but D's own weight gradients,
@@ -67,7 +79,7 @@ class GANMethod(nn.Module):
         """
         self.discriminator.requires_grad_(False)
         try:
-            loss, logs = self.generator_loss(batch_size, labels)
+            loss, logs = self.generator_loss(batch_size, labels, real)
             self._update(loss, optimizer, self.generator.parameters())
         finally:
             self.discriminator.requires_grad_(True)

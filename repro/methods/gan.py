@@ -50,6 +50,8 @@ class StandardGAN(GANMethod):
         logs = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
         return self.d_loss_fn(real_logits, fake_logits), logs
 
-    def generator_loss(self, batch_size: int, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
+    def generator_loss(
+        self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Logs]:
         fake_logits = self.discriminator(self.generator(self.sample_latent(batch_size)))
         return self.g_loss_fn(fake_logits), {}

@@ -1,15 +1,21 @@
-"""Improved-GAN (Salimans et al. 2016): pieces of the method that hold state across steps.
+"""Improved-GAN (Salimans et al. 2016): historical averaging and the K+1 semi-supervised GAN.
 
 The losses are in :mod:`repro.losses` (K+1 semi-supervised loss, feature matching, one-sided label smoothing)
-and the layers in :mod:`repro.nets.improved_gan`; the full method and its notebooks come with issue 5.
+and the layers and MNIST networks in :mod:`repro.nets.improved_gan`.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import nn
+
+from .. import losses
+from ..data import to_float
+from .base import GANMethod, Logs
 
 
 class HistoricalAverage(nn.Module):
@@ -41,3 +47,120 @@ class HistoricalAverage(nn.Module):
         self.steps += 1
         for parameter, mean in zip(self.parameters_, self.means(), strict=True):
             mean += (parameter - mean) / (self.steps + 1)  # θ_0 is the first term of the mean
+
+
+class SemiSupervisedGAN(GANMethod):
+    """The K+1 semi-supervised GAN with feature matching (Salimans et al. §5, §3.1; improved_gan.md §1.1-1.2).
+
+    D step: K-way cross-entropy on a labeled batch + ``unlabeled_weight`` · the 0.5/0.5 real-vs-fake loss on the
+    unlabeled batch (the loop's real batch) and a generated batch, each in its own forward pass. G step: feature
+    matching between a fresh real batch and a generated batch (squared norm as the MNIST code, or L1). The
+    labeled images are held as buffers and drawn, ``batch_size`` at a time, with the method's seeded noise
+    generator. ``d_average`` is the code's evaluation copy of D: zero-initialised, θ̄ ← θ̄ + (1 − decay)(θ − θ̄)
+    after each D step, no bias correction (improved_gan.md §1.10); see :meth:`evaluation_discriminator`.
+    """
+
+    name = "improved_gan_ssl"
+    generator_needs_real = True
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        labeled_images: torch.Tensor,
+        labeled_labels: torch.Tensor,
+        *,
+        unlabeled_weight: float = 1.0,
+        feature_matching_norm: str = "l2",
+        average_decay: float = 0.9999,
+        value_range: str = "unit",
+        seed: int = 0,
+    ) -> None:
+        super().__init__(generator, discriminator, seed)
+        self.register_buffer("labeled_images", torch.as_tensor(labeled_images, dtype=torch.uint8))
+        self.register_buffer("labeled_labels", torch.as_tensor(labeled_labels, dtype=torch.long))
+        self.unlabeled_weight = unlabeled_weight
+        self.feature_matching_norm = feature_matching_norm
+        self.average_decay = average_decay
+        self.value_range = value_range
+        self.d_average = copy.deepcopy(discriminator).requires_grad_(False)
+        for tensor in self.d_average.parameters():
+            tensor.zero_()
+        self.register_buffer("average_steps", torch.zeros((), dtype=torch.long))
+
+    def hparams(self) -> dict[str, Any]:
+        return {**super().hparams(), "labeled": len(self.labeled_labels), "unlabeled_weight": self.unlabeled_weight,
+                "feature_matching_norm": self.feature_matching_norm, "average_decay": self.average_decay}
+
+    def sample_latent(self, batch_size: int) -> torch.Tensor:
+        """z ~ U[0, 1) for the MNIST generator (Theano's default), else N(0, I)."""
+        if getattr(self.generator, "latent_distribution", "normal") != "uniform":
+            return super().sample_latent(batch_size)
+        device = next(self.generator.parameters()).device
+        return torch.rand(batch_size, self.latent_dim, generator=self.noise).to(device, non_blocking=True)
+
+    def labeled_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random batch of labeled images (without replacement when there are enough) and their labels."""
+        n = len(self.labeled_labels)
+        index = torch.randperm(n, generator=self.noise)[: min(batch_size, n)].to(self.labeled_labels.device)
+        return to_float(self.labeled_images[index], self.value_range), self.labeled_labels[index]
+
+    def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
+        labeled, classes = self.labeled_batch(real.shape[0])
+        with torch.no_grad():
+            fake = self.generator(self.sample_latent(real.shape[0]))
+        labeled_logits, _ = self.discriminator(labeled)
+        real_logits, _ = self.discriminator(real)
+        fake_logits, _ = self.discriminator(fake)
+        loss_lab = losses.ssl_labeled_loss(labeled_logits, classes)
+        loss_unl = losses.ssl_unlabeled_loss(real_logits, fake_logits)
+        accuracy = (labeled_logits.argmax(1) == classes).float().mean()
+        return loss_lab + self.unlabeled_weight * loss_unl, {
+            "loss_labeled": loss_lab.detach(), "loss_unlabeled": loss_unl.detach(), "train_accuracy": accuracy,
+        }
+
+    def discriminator_step(self, real, labels, optimizer):
+        logs = super().discriminator_step(real, labels, optimizer)
+        self._update_average()
+        return logs
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        self.average_steps += 1
+        for average, current in zip(self.d_average.parameters(), self.discriminator.parameters(), strict=True):
+            average += (1 - self.average_decay) * (current - average)
+
+    def generator_loss(self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None):
+        if real is None:
+            raise ValueError("feature matching needs a real batch for every generator step")
+        _, real_features = self.discriminator(real)
+        _, fake_features = self.discriminator(self.generator(self.sample_latent(batch_size)))
+        return losses.feature_matching_loss(real_features, fake_features, self.feature_matching_norm), {}
+
+    def evaluation_discriminator(self, bias_corrected: bool = False) -> nn.Module:
+        """The averaged D in eval mode (noise off); ``bias_corrected`` divides by 1 − decay^t for short runs."""
+        average = copy.deepcopy(self.d_average).eval()
+        if bias_corrected and int(self.average_steps) > 0:
+            correction = 1 - self.average_decay ** int(self.average_steps)
+            for tensor in average.parameters():
+                tensor /= correction
+        # buffers (none in the MNIST D; BN statistics elsewhere) follow the trained D
+        for mine, theirs in zip(average.buffers(), self.discriminator.buffers(), strict=True):
+            mine.copy_(theirs)
+        return average
+
+
+@torch.no_grad()
+def classification_error(discriminator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                         value_range: str = "unit", batch_size: int = 1000) -> float:
+    """Test error of a K-class discriminator (argmax of its K logits) on uint8 images; eval mode."""
+    was_training = discriminator.training
+    discriminator.eval()
+    device = next(discriminator.parameters()).device
+    wrong = 0
+    for start in range(0, len(labels), batch_size):
+        x = to_float(images[start : start + batch_size], value_range).to(device)
+        logits, _ = discriminator(x)
+        wrong += int((logits.argmax(1).cpu() != torch.as_tensor(labels[start : start + batch_size])).sum())
+    discriminator.train(was_training)
+    return wrong / len(labels)

@@ -225,3 +225,57 @@ def data_dependent_init(model: nn.Module, *inputs: torch.Tensor) -> None:
     pending = [type(m).__name__ for m in layers if m.init_pending]
     if pending:
         raise RuntimeError(f"the init pass did not reach {len(pending)} weight-normalised layers ({pending})")
+
+
+class MnistSSLGenerator(nn.Module):
+    """Improved-GAN's MNIST generator (improved_gan.md §2.1): z ∈ R^100 ~ U[0, 1) -> 2 x (dense 500, BN without
+    gain, softplus) -> weight-normalised dense 784 with trainable gain -> sigmoid; images (B, 1, 28, 28) in [0, 1].
+    """
+
+    latent_distribution = "uniform"
+    output_range = "unit"
+    image_shape = (1, 28, 28)
+
+    def __init__(self, latent_dim: int = 100, width: int = 500) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        layers: list[nn.Module] = []
+        for in_features in (latent_dim, width):
+            norm = nn.BatchNorm1d(width)
+            norm.weight.requires_grad_(False)  # "BN(no-scale)": a learned bias, no learned gain
+            layers += [nn.Linear(in_features, width, bias=False), norm, nn.Softplus()]
+        self.body = nn.Sequential(*layers)
+        self.output = WeightNormLinear(width, 28 * 28, init_std=0.05, train_gain=True)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.output(self.body(z))).view(-1, *self.image_shape)
+
+
+class MnistSSLDiscriminator(nn.Module):
+    """Improved-GAN's MNIST K-class discriminator (improved_gan.md §2.1): input noise σ 0.3, five weight-normalised
+    ReLU layers (1000, 500, 250, 250, 250) each followed by noise σ 0.5, and a weight-normalised 10-way output
+    with trainable gain. ``forward`` -> (logits (B, 10), features (B, 250)): the features are the last hidden
+    layer before its noise, where the code matches features. The fake class's logit is fixed at 0 (not output).
+    """
+
+    def __init__(self, num_classes: int = 10, widths: tuple[int, ...] = (1000, 500, 250, 250, 250),
+                 input_noise: float = 0.3, hidden_noise: float = 0.5) -> None:
+        super().__init__()
+        self.input_noise = GaussianNoise(input_noise)
+        self.hidden = nn.ModuleList()
+        self.noise = nn.ModuleList()
+        in_features = 28 * 28
+        for width in widths:
+            self.hidden.append(WeightNormLinear(in_features, width, init_std=0.1))
+            self.noise.append(GaussianNoise(hidden_noise))
+            in_features = width
+        self.output = WeightNormLinear(in_features, num_classes, init_std=0.1, train_gain=True)
+        self.feature_dim = widths[-1]
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.input_noise(images.flatten(1))
+        features = h
+        for layer, noise in zip(self.hidden, self.noise, strict=True):
+            features = torch.relu(layer(h))
+            h = noise(features)
+        return self.output(h), features
