@@ -58,6 +58,7 @@ class TrainConfig:
     lr_d: float = 2e-4
     betas_g: tuple[float, float] = (0.5, 0.999)
     betas_d: tuple[float, float] = (0.5, 0.999)
+    adam_eps: float = 1e-8  # Theano's Adam put eps inside the square root: 1e-8 there is about 1e-4 here
     schedule: Literal["constant", "linear", "step"] = "constant"
     milestones: tuple[int, ...] = ()  # iterations at which the "step" schedule multiplies the lr by gamma
     gamma: float = 0.1
@@ -330,8 +331,9 @@ def train(
             dist.broadcast(tensor.data, src=0)  # every rank starts from rank 0's initialisation
         method.gradient_hook = average_gradients
 
-    opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g)
-    opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=config.lr_d, betas=config.betas_d)
+    opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g, eps=config.adam_eps)
+    opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=config.lr_d, betas=config.betas_d,
+                             eps=config.adam_eps)
     lr_factor = _lr_factor(config)
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_factor)
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_factor)

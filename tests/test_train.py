@@ -212,3 +212,14 @@ def test_tiny_dcgan_on_mnist_beats_noise_on_the_classifier(real_data_dir, tmp_pa
     noise_scores = score_images(noise, classifier, reference=test, metrics=("fid", "is"))
     assert fake_scores["fid"] < 0.5 * noise_scores["fid"], (fake_scores, noise_scores)
     assert fake_scores["is_mean"] > noise_scores["is_mean"] + 0.5
+
+
+def test_generator_steps_leave_frozen_discriminator_parameters_frozen():
+    method = tiny_method()
+    frozen = method.discriminator.net[1].bias
+    frozen.requires_grad_(False)
+    optimizer = torch.optim.Adam(method.generator.parameters())
+    method.generator_step(16, torch.zeros(16, dtype=torch.long), optimizer)
+    assert not frozen.requires_grad
+    assert all(p.requires_grad for name, p in method.discriminator.named_parameters() if name != "net.1.bias")
+    assert all(p.grad is None for p in method.discriminator.parameters())  # D's weight gradients skipped

@@ -77,12 +77,15 @@ class GANMethod(nn.Module):
         D's weights are frozen meanwhile: the gradient flows through D to G, but D's own weight gradients,
         which G's update never uses, are not computed.
         """
-        self.discriminator.requires_grad_(False)
+        trainable = [p for p in self.discriminator.parameters() if p.requires_grad]  # frozen ones stay frozen
+        for parameter in trainable:
+            parameter.requires_grad_(False)
         try:
             loss, logs = self.generator_loss(batch_size, labels, real)
             self._update(loss, optimizer, self.generator.parameters())
         finally:
-            self.discriminator.requires_grad_(True)
+            for parameter in trainable:
+                parameter.requires_grad_(True)
         return {"g_loss": loss.detach(), **logs}
 
     def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Iterable) -> None:

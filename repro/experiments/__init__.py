@@ -1,0 +1,1 @@
+"""Per-table experiment drivers: data -> method -> training loop -> metrics -> rows, called by the notebooks."""
