@@ -53,8 +53,8 @@ def _build(config: SSLMnistConfig, train_images: np.ndarray, train_labels: np.nd
     discriminator = MnistSSLDiscriminator(widths=config.hidden_widths)
     rng = np.random.default_rng(config.seed)
     init_images = train_images[rng.choice(len(train_images), size=config.init_batch, replace=False)]
+    # the MNIST script initialises D from data; G's output layer keeps its gain at 1 (improved_gan.md §2.1)
     data_dependent_init(discriminator, to_float(init_images, "unit"))
-    data_dependent_init(generator, torch.rand(config.init_batch, generator.latent_dim))
     labeled = balanced_labeled_subset(train_labels, config.n_labeled, config.seed)
     return SemiSupervisedGAN(
         generator, discriminator, train_images[labeled], train_labels[labeled],
