@@ -38,7 +38,7 @@ from .data import DeviceBatches, to_uint8
 from .errors import ConfigError, ReproError
 from .files import atomic_path, write_json_atomic
 from .methods.base import GANMethod
-from .nets.base import sampling_mode
+from .nets.base import draw_latents, sampling_mode
 from .plots import tile_images
 
 CHECKPOINT = "checkpoint.pt"
@@ -383,8 +383,8 @@ def train(
     if config.compile:
         method.generator.compile()
         method.discriminator.compile()
-    fixed_latents = torch.randn(config.sample_grid, method.latent_dim, generator=torch.Generator().manual_seed(
-        config.seed)).to(device)
+    fixed_latents = draw_latents(method.generator, config.sample_grid, torch.Generator().manual_seed(config.seed)).to(
+        device)
     log = _CsvLog(run_dir / "log.csv", start) if is_main else None
     eval_log = _CsvLog(run_dir / "eval.csv", start) if is_main else None
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..nets.base import draw_latents
+
 Logs = dict[str, torch.Tensor]
 
 
@@ -99,10 +101,9 @@ class GANMethod(nn.Module):
 
     # -- helpers -----------------------------------------------------------------------------------------
     def sample_latent(self, batch_size: int) -> torch.Tensor:
-        """z ~ N(0, I), (batch_size, latent_dim), from the method's own seeded generator."""
+        """z (batch_size, latent_dim) in G's latent distribution, from the method's own seeded generator."""
         device = next(self.generator.parameters()).device
-        # drawn on the CPU, whatever the device, so that runs resume identically on any machine
-        return torch.randn(batch_size, self.latent_dim, generator=self.noise).to(device, non_blocking=True)
+        return draw_latents(self.generator, batch_size, self.noise).to(device, non_blocking=True)
 
     def get_extra_state(self) -> dict[str, Any]:
         """Checkpointed with the state dict: the noise generator's state."""

@@ -92,13 +92,6 @@ class SemiSupervisedGAN(GANMethod):
         return {**super().hparams(), "labeled": len(self.labeled_labels), "unlabeled_weight": self.unlabeled_weight,
                 "feature_matching_norm": self.feature_matching_norm, "average_decay": self.average_decay}
 
-    def sample_latent(self, batch_size: int) -> torch.Tensor:
-        """z ~ U[0, 1) for the MNIST generator (Theano's default), else N(0, I)."""
-        if getattr(self.generator, "latent_distribution", "normal") != "uniform":
-            return super().sample_latent(batch_size)
-        device = next(self.generator.parameters()).device
-        return torch.rand(batch_size, self.latent_dim, generator=self.noise).to(device, non_blocking=True)
-
     def labeled_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """A random batch of labeled images (without replacement when there are enough) and their labels."""
         n = len(self.labeled_labels)

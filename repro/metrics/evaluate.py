@@ -26,11 +26,11 @@ import torch
 
 from ..data import QUANTISATION, ValueRange, load_dataset, to_uint8
 from ..files import atomic_path
-from ..nets.base import sampling_mode
+from ..nets.base import draw_latents, sampling_mode
 from ..paths import cache_dir
 from .am_score import am_score, class_marginal
 from .fid import fid_from_features
-from .inception_score import inception_score
+from .inception_score import IS_SHUFFLE_SEED, IS_SPLITS, inception_score
 from .kid import kernel_inception_distance
 
 
@@ -71,7 +71,7 @@ def sample_generator(
     with sampling_mode(generator, bn_mode):
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
-            z = torch.randn(size, latent_dim, generator=rng).to(device)
+            z = draw_latents(generator, size, rng, latent_dim).to(device)
             if class_labels is None:
                 images = generator(z)
             else:
@@ -163,7 +163,7 @@ def score_outputs(
     reference: RealReference | None = None,
     train_marginal: np.ndarray | None = None,
     metrics: Sequence[str] = ("is", "fid", "kid", "am"),
-    is_splits: int = 10,
+    is_splits: int = IS_SPLITS,
     kid_subset_size: int = 1000,
 ) -> dict[str, Any]:
     """IS (mean, std over splits), FID and KID against ``reference``, AM Score against ``train_marginal``.
@@ -180,7 +180,7 @@ def score_outputs(
     if "is" in metrics:
         out["is_mean"], out["is_std"] = inception_score(logits, from_logits=True, splits=is_splits)
         out["is_splits"] = is_splits
-        out["is_shuffle_seed"] = 2020
+        out["is_shuffle_seed"] = IS_SHUFFLE_SEED
     if "fid" in metrics or "kid" in metrics:
         if reference is None:
             raise ValueError("FID and KID need a reference (real_outputs(...))")

@@ -226,3 +226,13 @@ def sampling_mode(generator: nn.Module, bn_mode: Literal["eval", "train"]) -> It
         generator.train(was_training)
         for name, buffer in generator.named_buffers():
             buffer.copy_(saved[name])
+
+
+def draw_latents(generator: nn.Module, n: int, rng: torch.Generator, latent_dim: int | None = None) -> torch.Tensor:
+    """n latents (n, latent_dim) for ``generator`` from the CPU generator ``rng``, so the same seed gives the same
+    latents on any device: N(0, I), or U[0, 1) when the network declares ``latent_distribution = "uniform"``
+    (Improved-GAN's MNIST generator, Theano's default). ``latent_dim`` defaults to ``generator.latent_dim``."""
+    shape = (n, latent_dim or generator.latent_dim)
+    if getattr(generator, "latent_distribution", "normal") == "uniform":
+        return torch.rand(shape, generator=rng)
+    return torch.randn(shape, generator=rng)
