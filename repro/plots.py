@@ -98,3 +98,31 @@ def metrics_vs_samples(rows: Sequence[dict], metrics: Sequence[str] = ("is_mean"
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "labels", x: str = "epoch",
+                 reference: dict | None = None) -> plt.Figure:
+    """One panel per column (e.g. raw and averaged test error, %): one line per run, coloured by ``group``.
+
+    ``reference`` maps a group value to a horizontal line drawn in its colour (e.g. the paper's error)."""
+    groups = list(dict.fromkeys(r[group] for r in rows))
+    colours = dict(zip(groups, sns.color_palette(n_colors=max(1, len(groups))), strict=True))
+    fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 3.6), squeeze=False, sharey=True)
+    for ax, column in zip(axes[0], columns, strict=True):
+        runs = dict.fromkeys((r[group], r.get("run_seed")) for r in rows)
+        for value, seed in runs:
+            points = sorted((r[x], r[column]) for r in rows if r[group] == value and r.get("run_seed") == seed)
+            first = seed == min(s for v, s in runs if v == value)
+            ax.plot(*zip(*points, strict=True), color=colours[value], alpha=0.8,
+                    label=f"{group} {value}" if first else None)
+        for value, level in (reference or {}).items():
+            if value in colours:
+                ax.axhline(level, color=colours[value], linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.set_title(column)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("test error (%)")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -60,6 +60,7 @@ class TrainConfig:
     betas_d: tuple[float, float] = (0.5, 0.999)
     adam_eps: float = 1e-8  # Theano's Adam put eps inside the square root: 1e-8 there is about 1e-4 here
     schedule: Literal["constant", "linear", "step"] = "constant"
+    decay_start: int = 0  # "linear": flat until this iteration, then linear to 0 at `steps` (Improved-GAN's CIFAR)
     milestones: tuple[int, ...] = ()  # iterations at which the "step" schedule multiplies the lr by gamma
     gamma: float = 0.1
     ema_decay: float | None = None  # exponential moving average of G's weights; None = off
@@ -86,6 +87,7 @@ class TrainConfig:
             (self.checkpoint_every >= 1 and self.log_every >= 1, "checkpoint_every and log_every must be >= 1"),
             (self.sample_grid >= 1, "sample_grid must be at least 1"),
             (self.schedule != "step" or bool(self.milestones), "the step schedule needs milestones"),
+            (0 <= self.decay_start < self.steps, f"decay_start must lie in [0, steps), got {self.decay_start}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -186,8 +188,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 
 def _lr_factor(config: TrainConfig) -> Callable[[int], float]:
-    if config.schedule == "linear":  # iteration i (1-based) runs at 1 - (i - 1) / steps: 1 first, 1/steps last
-        return lambda step: max(0.0, 1.0 - step / config.steps)
+    if config.schedule == "linear":  # 0-based iteration i runs at min(1, (steps - i) / (steps - decay_start))
+        return lambda step: max(0.0, min(1.0, (config.steps - step) / (config.steps - config.decay_start)))
     if config.schedule == "step":
         return lambda step: config.gamma ** sum(step >= m for m in config.milestones)
     return lambda step: 1.0

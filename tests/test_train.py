@@ -183,6 +183,18 @@ def test_schedules_and_logs(tmp_path):
     assert {"d_loss", "g_loss", "d_real", "d_fake", "seconds"} <= set(rows[0])
 
 
+def test_linear_decay_starts_late(tmp_path):
+    """Improved-GAN's schedule: flat until decay_start, then linear to 0 at the last iteration."""
+    config = TrainConfig(steps=8, batch_size=16, schedule="linear", decay_start=4, log_every=1, lr_d=1e-3,
+                         progress=False)
+    train(tiny_method(), tiny_data(), config, tmp_path)
+    with open(tmp_path / "log.csv") as f:
+        rates = [float(r["lr_d"]) for r in csv.DictReader(f)]
+    assert rates == pytest.approx([1e-3] * 5 + [7.5e-4, 5e-4, 2.5e-4])
+    with pytest.raises(ConfigError, match="decay_start"):
+        TrainConfig(steps=8, decay_start=8)
+
+
 def test_bad_config_is_refused():
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(steps=1, precision="fp8")

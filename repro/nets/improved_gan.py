@@ -142,22 +142,27 @@ class _WeightNormMixin:
         raise NotImplementedError
 
     def _direction(self) -> torch.Tensor:
-        axes = self._unit_axes()
-        return self.weight_v / torch.linalg.vector_norm(self.weight_v, dim=axes, keepdim=True)
+        """V / ‖V‖ per output unit (for inspection; the forward pass scales the outputs instead)."""
+        return self.weight_v / torch.linalg.vector_norm(self.weight_v, dim=self._unit_axes(), keepdim=True)
 
     def _broadcast(self, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return values.view(1, -1, *([1] * (like.dim() - 2)))
 
-    def _finish(self, pre: torch.Tensor) -> torch.Tensor:
-        """pre: the input times the normalised direction, (N, out, ...) -> g · pre + b (after a pending init)."""
+    def _finish(self, raw: torch.Tensor) -> torch.Tensor:
+        """raw: the input times the unnormalised V, (N, out, ...) -> (g / ‖V‖) · raw + b (after a pending init).
+
+        Scaling the (N, out) outputs rather than the (out, in) weight is the same function with far less
+        elementwise work on large layers; the official code does the same."""
+        inverse_norm = 1.0 / torch.linalg.vector_norm(self.weight_v, dim=self._unit_axes())
         if self.init_pending:
             with torch.no_grad():
+                pre = raw * self._broadcast(inverse_norm, raw)
                 axes = (0, *range(2, pre.dim()))
                 mean, std = pre.mean(dim=axes), pre.std(dim=axes)
                 self.gain.copy_(self.init_scale / (std + 1e-8))
                 self.bias.copy_(-mean * self.gain)
             self.init_pending = False
-        return self._broadcast(self.gain, pre) * pre + self._broadcast(self.bias, pre)
+        return self._broadcast(self.gain * inverse_norm, raw) * raw + self._broadcast(self.bias, raw)
 
 
 class WeightNormLinear(_WeightNormMixin, nn.Module):
@@ -173,7 +178,7 @@ class WeightNormLinear(_WeightNormMixin, nn.Module):
         return (1,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._finish(x @ self._direction().t())
+        return self._finish(x @ self.weight_v.t())
 
 
 class WeightNormConv2d(_WeightNormMixin, nn.Module):
@@ -190,7 +195,7 @@ class WeightNormConv2d(_WeightNormMixin, nn.Module):
         return (1, 2, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._finish(torch.nn.functional.conv2d(x, self._direction(), None, self.stride, self.padding))
+        return self._finish(torch.nn.functional.conv2d(x, self.weight_v, None, self.stride, self.padding))
 
 
 class WeightNormConvTranspose2d(_WeightNormMixin, nn.Module):
@@ -209,7 +214,7 @@ class WeightNormConvTranspose2d(_WeightNormMixin, nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._finish(torch.nn.functional.conv_transpose2d(
-            x, self._direction(), None, self.stride, self.padding, self.output_padding))
+            x, self.weight_v, None, self.stride, self.padding, self.output_padding))
 
 
 @torch.no_grad()
