@@ -1,5 +1,7 @@
 """repro.methods.improved_gan: historical averaging keeps the mean of all past parameter values."""
 
+import copy
+
 import pytest
 import torch
 
@@ -70,3 +72,51 @@ def test_uniform_latents_and_feature_matching_needs_real():
     assert z.min() >= 0 and z.max() < 1 and abs(z.mean().item() - 0.5) < 0.05
     with pytest.raises(ValueError, match="real batch"):
         method.generator_loss(4, labels[:4])
+
+
+def _ssl(discriminator, n_labels=20, joint_forward=None, seed=0):
+    from repro.methods.improved_gan import SemiSupervisedGAN
+    from repro.nets.improved_gan import MnistSSLGenerator
+
+    images, labels = toy_digits(n_labels // 10, seed=1)
+    torch.manual_seed(seed)
+    return SemiSupervisedGAN(MnistSSLGenerator(width=16), discriminator, images, labels,
+                             joint_forward=joint_forward, seed=seed)
+
+
+def test_labeled_batches_repeat_permutations_of_the_labeled_set_as_the_code():
+    from repro.nets.improved_gan import MnistSSLDiscriminator
+
+    method = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=20)
+    images, classes = method.labeled_batch(100)
+    assert len(classes) == 100 and torch.equal(torch.bincount(classes, minlength=10), torch.full((10,), 10))
+    # each block of 20 is one permutation: every labeled image exactly once per block
+    flat = images.flatten(1)
+    for block in range(5):
+        chunk = flat[20 * block : 20 * (block + 1)]
+        assert len(torch.unique(chunk, dim=0)) == 20
+
+
+def test_joint_forward_is_the_same_function_and_is_refused_for_mixing_discriminators():
+    from repro.methods.improved_gan import mixes_examples
+    from repro.nets.improved_gan import CifarDiscriminator, MnistSSLDiscriminator
+
+    torch.manual_seed(5)
+    template = MnistSSLDiscriminator(widths=(16, 8))
+    separate = _ssl(copy.deepcopy(template), joint_forward=False, seed=3)
+    joint = _ssl(copy.deepcopy(template), seed=3)
+    assert joint.joint_forward and not separate.joint_forward
+    separate.discriminator.eval(), joint.discriminator.eval()  # noise off: the two must agree exactly
+    real = torch.rand(10, 1, 28, 28)
+    loss_separate, logs_separate = separate.discriminator_loss(real, None)
+    loss_joint, logs_joint = joint.discriminator_loss(real, None)
+    assert torch.allclose(loss_separate, loss_joint, atol=1e-6)
+    assert torch.allclose(logs_separate["loss_unlabeled"], logs_joint["loss_unlabeled"], atol=1e-6)
+    assert torch.allclose(separate.generator_loss(10, None, real)[0], joint.generator_loss(10, None, real)[0],
+                          atol=1e-6)
+
+    mbd = CifarDiscriminator(widths=(4, 8), minibatch=True, num_kernels=3, kernel_dim=2)
+    assert mixes_examples(mbd) == ["MinibatchDiscrimination"] and mixes_examples(template) == []
+    assert not _ssl(mbd).joint_forward
+    with pytest.raises(ValueError, match="cross-example"):
+        _ssl(mbd, joint_forward=True)

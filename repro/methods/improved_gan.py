@@ -56,8 +56,16 @@ class SemiSupervisedGAN(GANMethod):
     unlabeled batch (the loop's real batch) and a generated batch, each in its own forward pass. G step: feature
     matching between a fresh real batch and a generated batch (squared norm as the MNIST code, or L1). The
     labeled images are held as buffers and drawn, ``batch_size`` at a time, with the method's seeded noise
-    generator. ``d_average`` is the code's evaluation copy of D: zero-initialised, θ̄ ← θ̄ + (1 − decay)(θ − θ̄)
-    after each D step, no bias correction (improved_gan.md §1.10); see :meth:`evaluation_discriminator`.
+    generator, as the code does: back-to-back random permutations of the labeled set (20 labels fill a batch
+    of 100 five times over).
+
+    Separate forward passes matter when D mixes examples (batch norm, minibatch features; improved_gan.md §6
+    pitfall 3). When it does not (the MNIST MLP: per-element noise only), the passes are one concatenated
+    call, which is the same function with the same noise distribution at a fraction of the per-call cost;
+    ``joint_forward=None`` picks this automatically.
+
+    ``d_average`` is the code's evaluation copy of D: zero-initialised, θ̄ ← θ̄ + (1 − decay)(θ − θ̄) after each
+    D step, no bias correction (improved_gan.md §1.10); see :meth:`evaluation_discriminator`.
     """
 
     name = "improved_gan_ssl"
@@ -74,9 +82,14 @@ class SemiSupervisedGAN(GANMethod):
         feature_matching_norm: str = "l2",
         average_decay: float = 0.9999,
         value_range: str = "unit",
+        joint_forward: bool | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(generator, discriminator, seed)
+        mixes = mixes_examples(discriminator)
+        if joint_forward and mixes:
+            raise ValueError(f"joint_forward=True needs a D without cross-example layers; this one has {mixes}")
+        self.joint_forward = not mixes if joint_forward is None else joint_forward
         self.register_buffer("labeled_images", torch.as_tensor(labeled_images, dtype=torch.uint8))
         self.register_buffer("labeled_labels", torch.as_tensor(labeled_labels, dtype=torch.long))
         self.unlabeled_weight = unlabeled_weight
@@ -93,18 +106,27 @@ class SemiSupervisedGAN(GANMethod):
                 "feature_matching_norm": self.feature_matching_norm, "average_decay": self.average_decay}
 
     def labeled_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random batch of labeled images (without replacement when there are enough) and their labels."""
+        """``batch_size`` labeled images and their labels: consecutive random permutations of the labeled set,
+        as the code's repeated, reshuffled copies (each image once per batch when there are enough)."""
         n = len(self.labeled_labels)
-        index = torch.randperm(n, generator=self.noise)[: min(batch_size, n)].to(self.labeled_labels.device)
+        copies = -(-batch_size // n)
+        index = torch.cat([torch.randperm(n, generator=self.noise) for _ in range(copies)])[:batch_size]
+        index = index.to(self.labeled_labels.device)
         return to_float(self.labeled_images[index], self.value_range), self.labeled_labels[index]
+
+    def _discriminate(self, *batches: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """D on each batch: separate calls, or one call on their concatenation when D does not mix examples."""
+        if not self.joint_forward:
+            return [self.discriminator(batch) for batch in batches]
+        logits, features = self.discriminator(torch.cat(batches))
+        sizes = [len(batch) for batch in batches]
+        return list(zip(logits.split(sizes), features.split(sizes), strict=True))
 
     def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
         labeled, classes = self.labeled_batch(real.shape[0])
         with torch.no_grad():
             fake = self.generator(self.sample_latent(real.shape[0]))
-        labeled_logits, _ = self.discriminator(labeled)
-        real_logits, _ = self.discriminator(real)
-        fake_logits, _ = self.discriminator(fake)
+        (labeled_logits, _), (real_logits, _), (fake_logits, _) = self._discriminate(labeled, real, fake)
         loss_lab = losses.ssl_labeled_loss(labeled_logits, classes)
         loss_unl = losses.ssl_unlabeled_loss(real_logits, fake_logits)
         accuracy = (labeled_logits.argmax(1) == classes).float().mean()
@@ -126,8 +148,8 @@ class SemiSupervisedGAN(GANMethod):
     def generator_loss(self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None):
         if real is None:
             raise ValueError("feature matching needs a real batch for every generator step")
-        _, real_features = self.discriminator(real)
-        _, fake_features = self.discriminator(self.generator(self.sample_latent(batch_size)))
+        fake = self.generator(self.sample_latent(batch_size))
+        (_, real_features), (_, fake_features) = self._discriminate(real, fake)
         return losses.feature_matching_loss(real_features, fake_features, self.feature_matching_norm), {}
 
     def evaluation_discriminator(self, bias_corrected: bool = False) -> nn.Module:
@@ -141,6 +163,14 @@ class SemiSupervisedGAN(GANMethod):
         for mine, theirs in zip(average.buffers(), self.discriminator.buffers(), strict=True):
             mine.copy_(theirs)
         return average
+
+
+def mixes_examples(module: nn.Module) -> list[str]:
+    """Names of the layers whose output for one example depends on the others in the batch."""
+    from ..nets.improved_gan import MinibatchDiscrimination, VirtualBatchNorm
+
+    kinds = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, MinibatchDiscrimination, VirtualBatchNorm)
+    return [type(m).__name__ for m in module.modules() if isinstance(m, kinds)]
 
 
 @torch.no_grad()

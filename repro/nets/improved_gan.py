@@ -44,6 +44,7 @@ class MinibatchDiscrimination(nn.Module):
         self.theta = nn.Parameter(torch.randn(in_features, num_kernels, kernel_dim) * 0.05)
         self.log_scale = nn.Parameter(torch.zeros(num_kernels, kernel_dim))
         self.bias = nn.Parameter(torch.full((num_kernels,), -1.0))
+        self.init_pending = False  # set by data_dependent_init: the next forward pass initialises
 
     def projection(self) -> torch.Tensor:
         """T (A, B, C): θ normalised over A, times e^s."""
@@ -57,6 +58,9 @@ class MinibatchDiscrimination(nn.Module):
         return distance + _SELF_DISTANCE * eye[:, :, None]
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if self.init_pending:
+            self.initialise(features)
+            self.init_pending = False
         similarity = torch.exp(-self.distances(features)).sum(dim=1)  # (n, B)
         return torch.cat([features, similarity + self.bias], dim=1)
 
@@ -153,7 +157,8 @@ class _WeightNormMixin:
 
         Scaling the (N, out) outputs rather than the (out, in) weight is the same function with far less
         elementwise work on large layers; the official code does the same."""
-        inverse_norm = 1.0 / torch.linalg.vector_norm(self.weight_v, dim=self._unit_axes())
+        # rsqrt of the sum of squares: its backward is one multiply over V (vector_norm's is three passes)
+        inverse_norm = torch.rsqrt(self.weight_v.pow(2).sum(dim=self._unit_axes()))
         if self.init_pending:
             with torch.no_grad():
                 pre = raw * self._broadcast(inverse_norm, raw)
@@ -219,9 +224,10 @@ class WeightNormConvTranspose2d(_WeightNormMixin, nn.Module):
 
 @torch.no_grad()
 def data_dependent_init(model: nn.Module, *inputs: torch.Tensor) -> None:
-    """Initialise every weight-normalised layer of ``model`` from one forward pass on ``inputs``, layer after
-    layer (each sees the already-initialised layers before it), as the official code's init pass does."""
-    layers = [m for m in model.modules() if isinstance(m, _WeightNormMixin)]
+    """Initialise every weight-normalised layer (and minibatch-discrimination layer) of ``model`` from one
+    forward pass on ``inputs``, layer after layer (each sees the already-initialised layers before it), as the
+    official code's init pass does."""
+    layers = [m for m in model.modules() if isinstance(m, _WeightNormMixin | MinibatchDiscrimination)]
     if not layers:
         raise ValueError("data_dependent_init: the model has no weight-normalised layers")
     for layer in layers:
@@ -283,4 +289,110 @@ class MnistSSLDiscriminator(nn.Module):
         for layer, noise in zip(self.hidden, self.noise, strict=True):
             features = torch.relu(layer(h))
             h = noise(features)
+        return self.output(h), features
+
+
+class _NoScaleBatchNorm(nn.Module):
+    """The code's "BN(no-scale)": batch normalisation with a learned bias and no learned gain."""
+
+    def __init__(self, num_features: int, dims: int) -> None:
+        super().__init__()
+        self.norm = (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(num_features)
+        self.norm.weight.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x)
+
+
+class CifarGenerator(nn.Module):
+    """Improved-GAN's CIFAR-10/SVHN generator (improved_gan.md §2.2): z ∈ R^100 ~ U[0, 1) -> dense 4·4·(4w)
+    -> norm -> ReLU -> 5x5 stride-2 deconvs to 2w@8 and w@16 (norm, ReLU) -> weight-normalised 5x5 stride-2
+    deconv to 3@32 with trainable gain (init scale 0.1) -> tanh; w = 128 in the code (512, 256, 128 channels).
+
+    ``norm="bn"`` is the code's BN without gain (batch statistics, also when sampling: call it in train mode).
+    ``norm="vbn"`` is virtual batch norm (§3.5): a fixed reference batch of latents, drawn once from the latent
+    distribution, goes through the current G in front of every batch; each example is normalised with the
+    reference statistics blended with its own. Outputs do not depend on the other examples of the batch.
+    """
+
+    latent_distribution = "uniform"
+    output_range = "symmetric"
+    image_shape = (3, 32, 32)
+
+    def __init__(self, latent_dim: int = 100, width: int = 128, norm: str = "bn", reference_size: int = 100,
+                 seed: int = 0) -> None:
+        super().__init__()
+        if norm not in ("bn", "vbn"):
+            raise ValueError(f"norm must be 'bn' or 'vbn', got {norm!r}")
+        self.latent_dim, self.width, self.norm = latent_dim, width, norm
+        channels = (4 * width, 2 * width, width)
+
+        def normalise(n: int, dims: int) -> nn.Module:
+            return _NoScaleBatchNorm(n, dims) if norm == "bn" else VirtualBatchNorm(n)
+
+        self.dense = nn.Linear(latent_dim, channels[0] * 16, bias=False)
+        nn.init.normal_(self.dense.weight, 0.0, 0.05)
+        self.dense_norm = normalise(channels[0] * 16 if norm == "bn" else channels[0], 1 if norm == "bn" else 2)
+        blocks: list[nn.Module] = []
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            deconv = nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1, bias=False)
+            nn.init.normal_(deconv.weight, 0.0, 0.05)
+            blocks += [deconv, normalise(c_out, 2), nn.ReLU()]
+        self.blocks = nn.Sequential(*blocks)
+        self.output = WeightNormConvTranspose2d(width, 3, 5, stride=2, padding=2, output_padding=1, init_std=0.05,
+                                                init_scale=0.1, train_gain=True)
+        if norm == "vbn":
+            reference = torch.rand(reference_size, latent_dim, generator=torch.Generator().manual_seed(seed))
+            self.register_buffer("reference_latents", reference)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        n_ref = 0
+        if self.norm == "vbn":
+            n_ref = len(self.reference_latents)
+            z = torch.cat([self.reference_latents.to(z.dtype), z])
+            for module in self.modules():
+                if isinstance(module, VirtualBatchNorm):
+                    module.reference_size = n_ref
+        h = self.dense(z)
+        if self.norm == "bn":  # the code normalises the dense layer's 8192 units, then reshapes
+            h = self.dense_norm(h).view(-1, 4 * self.width, 4, 4)
+        else:
+            h = self.dense_norm(h.view(-1, 4 * self.width, 4, 4))
+        h = self.blocks(torch.relu(h))
+        return torch.tanh(self.output(h))[n_ref:]
+
+
+class CifarDiscriminator(nn.Module):
+    """Improved-GAN's CIFAR-10/SVHN discriminator (improved_gan.md §2.2-2.3), the paper's 9-layer weight-normalised
+    CNN: 3x3 convs (w1, w1, w1 stride 2), dropout 0.5, (w2, w2, w2 stride 2), dropout 0.5, 3x3 valid w2, two 1x1
+    w2, lrelu 0.2 throughout, global mean pool (the FM features), then a weight-normalised dense layer to the
+    K logits (trainable gain, init scale 0.1). w = (96, 192) for CIFAR, (64, 128) for the SVHN FM script.
+
+    ``minibatch=False``: the FM script (input dropout 0.2). ``minibatch=True``: the MBD script (input noise
+    σ 0.2 and a minibatch-discrimination layer, B = 100, C = 5, between the pool and the dense layer).
+    ``forward`` -> (logits (B, K), pooled features (B, w2)). Initialise with :func:`data_dependent_init`.
+    """
+
+    def __init__(self, num_classes: int = 10, widths: tuple[int, int] = (96, 192), minibatch: bool = False,
+                 num_kernels: int = 100, kernel_dim: int = 5) -> None:
+        super().__init__()
+        w1, w2 = widths
+        self.input_layer: nn.Module = GaussianNoise(0.2) if minibatch else nn.Dropout(0.2)
+
+        def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, padding: int = 1) -> list[nn.Module]:
+            return [WeightNormConv2d(c_in, c_out, kernel, stride, padding, init_std=0.05), nn.LeakyReLU(0.2)]
+
+        self.body = nn.Sequential(
+            *conv(3, w1), *conv(w1, w1), *conv(w1, w1, stride=2), nn.Dropout(0.5),
+            *conv(w1, w2), *conv(w2, w2), *conv(w2, w2, stride=2), nn.Dropout(0.5),
+            *conv(w2, w2, padding=0), *conv(w2, w2, 1, padding=0), *conv(w2, w2, 1, padding=0),
+        )
+        self.minibatch = MinibatchDiscrimination(w2, num_kernels, kernel_dim) if minibatch else None
+        head_in = w2 + (num_kernels if minibatch else 0)
+        self.output = WeightNormLinear(head_in, num_classes, init_std=0.05, init_scale=0.1, train_gain=True)
+        self.feature_dim = w2
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(self.input_layer(images)).mean(dim=(2, 3))
+        h = self.minibatch(features) if self.minibatch is not None else features
         return self.output(h), features

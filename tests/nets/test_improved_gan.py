@@ -125,3 +125,62 @@ def test_data_dependent_init_standardises_each_layer():
     assert torch.allclose(logits.std(dim=0), torch.full((10,), 0.1), atol=1e-3)
     with pytest.raises(ValueError, match="no weight-normalised layers"):
         data_dependent_init(torch.nn.Linear(2, 2), torch.randn(3, 2))
+
+
+def _count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_cifar_networks_have_the_code_s_sizes_and_shapes():
+    from repro.nets.improved_gan import CifarDiscriminator, CifarGenerator
+
+    generator, fm, mbd = CifarGenerator(), CifarDiscriminator(), CifarDiscriminator(minibatch=True)
+    # improved_gan.md §2.2: G about 4.9M, the FM D about 1.4M parameters; MBD adds T (192·100·5), s and β
+    assert _count(generator) == 4_941_958 and _count(fm) == 1_408_244
+    assert _count(mbd) - _count(fm) == 192 * 100 * 5 + 100 * 5 + 100 + 100 * 10
+    assert _count(CifarDiscriminator(widths=(64, 128))) < _count(fm)  # SVHN FM widths
+    images = generator(torch.rand(8, 100))
+    assert images.shape == (8, 3, 32, 32) and images.abs().max() <= 1
+    logits, features = mbd(images)
+    assert logits.shape == (8, 10) and features.shape == (8, 192) and mbd.output.weight_v.shape == (10, 292)
+    (logits.logsumexp(1).mean() + features.mean()).backward()  # one backward pass at batch 8
+    assert all(p.grad is not None for p in mbd.parameters() if p.requires_grad)
+    with pytest.raises(ValueError, match="norm must be"):
+        CifarGenerator(norm="layer")
+
+
+def test_cifar_data_dependent_init_reaches_every_layer_and_the_minibatch_features():
+    from repro.nets.improved_gan import CifarDiscriminator, data_dependent_init
+
+    torch.manual_seed(3)
+    discriminator = CifarDiscriminator(widths=(8, 16), minibatch=True, num_kernels=6, kernel_dim=3).eval()
+    batch = torch.rand(32, 3, 32, 32) * 2 - 1
+    data_dependent_init(discriminator, batch)
+    assert not discriminator.minibatch.init_pending
+    logits, features = discriminator(batch)
+    assert torch.allclose(logits.std(dim=0), torch.full((10,), 0.1), rtol=1e-3)  # the output's init scale
+    similarity = discriminator.minibatch(features)[:, 16:]
+    assert torch.allclose(similarity.mean(dim=0), torch.zeros(6), atol=1e-4)  # centred minibatch features
+    first = discriminator.body[0]
+    pre = first(batch)  # weight norm + lrelu of the first conv: before the lrelu, mean 0 and std 1 per channel
+    raw = torch.nn.functional.conv2d(batch, first.weight_v, None, 1, 1)
+    normalised = raw * (first.gain / first.weight_v.flatten(1).norm(dim=1)).view(1, -1, 1, 1) + first.bias.view(
+        1, -1, 1, 1)
+    assert torch.allclose(normalised.mean(dim=(0, 2, 3)), torch.zeros(8), atol=1e-4)
+    assert torch.allclose(normalised.std(dim=(0, 2, 3)), torch.ones(8), rtol=1e-3)
+    assert torch.allclose(pre, normalised)
+
+
+def test_virtual_batch_norm_generator_treats_examples_independently():
+    from repro.nets.improved_gan import CifarGenerator, VirtualBatchNorm
+
+    torch.manual_seed(4)
+    generator = CifarGenerator(width=8, norm="vbn", reference_size=6).train()
+    z = torch.rand(5, 100)
+    alone = torch.cat([generator(z[i : i + 1]) for i in range(5)])
+    assert torch.allclose(generator(z), alone, atol=1e-6)
+    assert all(m.reference_size == 6 for m in generator.modules() if isinstance(m, VirtualBatchNorm))
+    # the reference latents are fixed (a buffer, checkpointed) and G's BN twin does depend on the batch
+    assert "reference_latents" in generator.state_dict()
+    twin = CifarGenerator(width=8, norm="bn").train()
+    assert not torch.allclose(twin(z)[:2], twin(z[:2]), atol=1e-4)
