@@ -53,15 +53,26 @@ def ssl_labeled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     return F.cross_entropy(logits, labels)
 
 
-def ssl_unlabeled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def sigmoid_kl(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean of BCE(σ(logits), target) − H_b(target): a binary cross-entropy whose minimum is 0 for any target
+    (the ImageNet code's label-smoothing form; improved_gan.md §1.6). With target 1 it is softplus(−logits)."""
+    if not 0 < target <= 1:
+        raise ValueError(f"the smoothed real target must lie in (0, 1], got {target}")
+    entropy = 0.0 if target == 1 else -(target * math.log(target) + (1 - target) * math.log(1 - target))
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target)) - entropy
+
+
+def ssl_unlabeled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
     """Real/fake part of the K+1 loss, with the official code's 0.5 factors (improved_gan.md §1.1).
 
     D(x) = σ(LSE(l(x))), so −log D(x) = softplus(LSE) − LSE and −log(1 − D(G(z))) = softplus(LSE).
     ``real_logits``: (B, K) of unlabeled real images; ``fake_logits``: (B', K) of generated ones.
+    ``real_target`` < 1 is one-sided label smoothing (§3.4) of the real term, as a sigmoid KL (minimum 0).
     """
     real_lse = torch.logsumexp(real_logits, dim=1)
     fake_lse = torch.logsumexp(fake_logits, dim=1)
-    return 0.5 * (F.softplus(real_lse) - real_lse).mean() + 0.5 * F.softplus(fake_lse).mean()
+    real_term = (F.softplus(real_lse) - real_lse).mean() if real_target == 1 else sigmoid_kl(real_lse, real_target)
+    return 0.5 * real_term + 0.5 * F.softplus(fake_lse).mean()
 
 
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor, norm: str = "l2") -> torch.Tensor:
@@ -83,8 +94,4 @@ def d_loss_ns_one_sided(real_logits: torch.Tensor, fake_logits: torch.Tensor, al
 
     Written as a sigmoid KL, BCE(real, α) − H_b(α), so that its minimum stays 0 (the ImageNet code's form).
     """
-    if not 0 < alpha <= 1:
-        raise ValueError(f"label smoothing alpha must lie in (0, 1], got {alpha}")
-    entropy = 0.0 if alpha == 1 else -(alpha * math.log(alpha) + (1 - alpha) * math.log(1 - alpha))
-    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, alpha)) - entropy
-    return real + F.softplus(fake_logits).mean()
+    return sigmoid_kl(real_logits, alpha) + F.softplus(fake_logits).mean()

@@ -75,3 +75,24 @@ def test_one_sided_label_smoothing():
     very_fake = torch.full((4,), -30.0)
     assert losses.d_loss_ns_one_sided(best_real_logit, very_fake, alpha).item() == pytest.approx(0.0, abs=1e-6)
     assert losses.d_loss_ns_one_sided(best_real_logit + 1, very_fake, alpha).item() > 1e-3  # over-confidence costs
+
+
+def test_k_plus_one_unlabeled_loss_with_a_smoothed_real_target():
+    """One-sided smoothing of the K+1 real term: the optimum moves to D(x) = α and the fake term is untouched."""
+    torch.manual_seed(0)
+    real, fake = torch.randn(6, 10), torch.randn(5, 10)
+    assert losses.ssl_unlabeled_loss(real, fake, real_target=1.0).item() == pytest.approx(
+        losses.ssl_unlabeled_loss(real, fake).item())
+    alpha = 0.75
+    # logits whose LSE is logit(α): D(x) = α, the smoothed real term is at its minimum 0
+    at_alpha = torch.full((4, 10), math.log(alpha / (1 - alpha)) - math.log(10))
+    very_fake = torch.full((4, 10), -40.0)
+    assert losses.ssl_unlabeled_loss(at_alpha, very_fake, alpha).item() == pytest.approx(0.0, abs=1e-6)
+    assert losses.ssl_unlabeled_loss(at_alpha + 1, very_fake, alpha).item() > 1e-3
+    d_real = torch.sigmoid(torch.logsumexp(real, 1))
+    cross_entropy = -(alpha * d_real.log() + (1 - alpha) * (1 - d_real).log())
+    expected = 0.5 * (cross_entropy + alpha * math.log(alpha) + (1 - alpha) * math.log(1 - alpha)).mean()
+    expected = expected + 0.5 * torch.nn.functional.softplus(torch.logsumexp(fake, 1)).mean()
+    assert losses.ssl_unlabeled_loss(real, fake, alpha).item() == pytest.approx(expected.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="smoothed real target"):
+        losses.ssl_unlabeled_loss(real, fake, real_target=0.0)

@@ -120,3 +120,52 @@ def test_joint_forward_is_the_same_function_and_is_refused_for_mixing_discrimina
     assert not _ssl(mbd).joint_forward
     with pytest.raises(ValueError, match="cross-example"):
         _ssl(mbd, joint_forward=True)
+
+
+def test_minibatch_gan_objectives_label_smoothing_and_historical_averaging(tmp_path):
+    """Table 3's sample-quality model: MBD D, VBN G, saturating G loss with 3 G steps, LS, HA, with or without
+    labels; each loss equals its formula and a short run trains, checkpoints and resumes."""
+    from repro import losses
+    from repro.data import DeviceBatches
+    from repro.methods.improved_gan import SemiSupervisedGAN
+    from repro.nets.improved_gan import CifarDiscriminator, CifarGenerator, data_dependent_init
+    from repro.train import TrainConfig, train
+
+    def build(**options):
+        torch.manual_seed(0)
+        generator = CifarGenerator(width=4, norm="vbn", reference_size=4)
+        discriminator = CifarDiscriminator(widths=(4, 8), minibatch=True, num_kernels=5, kernel_dim=3)
+        data_dependent_init(discriminator, torch.rand(16, 3, 32, 32) * 2 - 1)
+        images = torch.randint(0, 256, (20, 3, 32, 32), dtype=torch.uint8)
+        options = {"generator_objective": "minimax", **options}
+        return SemiSupervisedGAN(generator, discriminator, images, torch.arange(20) % 10, value_range="symmetric",
+                                 seed=0, **options)
+
+    method = build(real_target=0.9, historical_average=1e-2)
+    assert not method.generator_needs_real and not method.joint_forward
+    real = torch.rand(8, 3, 32, 32) * 2 - 1
+    method.discriminator.eval(), method.generator.eval()  # deterministic D (VBN G is batch-independent anyway)
+    state = method.noise.get_state()
+    fake = method.generator(method.sample_latent(8))
+    method.noise.set_state(state)
+    expected = losses.g_loss_minimax(torch.logsumexp(method.discriminator(fake)[0], 1))
+    assert method.generator_loss(8, None)[0].item() == pytest.approx(expected.item(), rel=1e-5)  # HA penalty 0 now
+
+    unsupervised = build(use_labels=False)
+    unsupervised.discriminator.eval()
+    d_loss, d_logs = unsupervised.discriminator_loss(real, None)
+    assert "loss_labeled" not in d_logs and d_loss.item() == pytest.approx(d_logs["loss_unlabeled"].item())
+    with pytest.raises(ValueError, match="use_labels=True needs"):
+        SemiSupervisedGAN(CifarGenerator(width=4), CifarDiscriminator(widths=(4, 8)), None, None)
+    with pytest.raises(ValueError, match="generator_objective"):
+        build(generator_objective="wasserstein")
+
+    method = build(real_target=0.9, historical_average=1e-2)
+    data = DeviceBatches(torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8), None, batch_size=8, seed=0)
+    config = TrainConfig(steps=4, batch_size=8, n_gen=3, lr_g=3e-4, lr_d=3e-4, checkpoint_every=2, log_every=2,
+                         progress=False)
+    train(method, data, config, tmp_path)
+    assert int(method.d_history.steps) == 4 and int(method.g_history.steps) == 12  # 3 G steps per D step
+    assert method.d_history.penalty().item() > 0  # D moved away from the mean of its past
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["method"]
+    assert any(k.startswith("g_history.mean_") for k in saved) and "generator.reference_latents" in saved

@@ -69,31 +69,53 @@ class SemiSupervisedGAN(GANMethod):
     """
 
     name = "improved_gan_ssl"
-    generator_needs_real = True
+    GENERATOR_OBJECTIVES = ("feature_matching", "minimax", "non_saturating")
 
     def __init__(
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        labeled_images: torch.Tensor,
-        labeled_labels: torch.Tensor,
+        labeled_images: torch.Tensor | None,
+        labeled_labels: torch.Tensor | None,
         *,
+        use_labels: bool = True,
         unlabeled_weight: float = 1.0,
+        generator_objective: str = "feature_matching",
         feature_matching_norm: str = "l2",
+        real_target: float = 1.0,
+        historical_average: float = 0.0,
         average_decay: float = 0.9999,
         value_range: str = "unit",
         joint_forward: bool | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(generator, discriminator, seed)
+        if generator_objective not in self.GENERATOR_OBJECTIVES:
+            raise ValueError(f"generator_objective must be one of {self.GENERATOR_OBJECTIVES}, "
+                             f"got {generator_objective!r}")
+        if use_labels and (labeled_labels is None or len(labeled_labels) == 0):
+            raise ValueError("use_labels=True needs labeled images and labels (pass use_labels=False for the "
+                             "unsupervised '-L' variant)")
         mixes = mixes_examples(discriminator)
         if joint_forward and mixes:
             raise ValueError(f"joint_forward=True needs a D without cross-example layers; this one has {mixes}")
         self.joint_forward = not mixes if joint_forward is None else joint_forward
+        if not use_labels:
+            labeled_images, labeled_labels = torch.zeros(0, dtype=torch.uint8), torch.zeros(0, dtype=torch.long)
         self.register_buffer("labeled_images", torch.as_tensor(labeled_images, dtype=torch.uint8))
         self.register_buffer("labeled_labels", torch.as_tensor(labeled_labels, dtype=torch.long))
+        self.use_labels = use_labels
         self.unlabeled_weight = unlabeled_weight
+        self.generator_objective = generator_objective
+        self.generator_needs_real = generator_objective == "feature_matching"
         self.feature_matching_norm = feature_matching_norm
+        self.real_target = real_target
+        self.historical_average = historical_average
+        if historical_average > 0:  # Salimans et al. §3.3, for both players ([our reading], §1.5)
+            self.d_history = HistoricalAverage(
+                [p for p in discriminator.parameters() if p.requires_grad], historical_average)
+            self.g_history = HistoricalAverage([p for p in generator.parameters() if p.requires_grad],
+                                               historical_average)
         self.average_decay = average_decay
         self.value_range = value_range
         self.d_average = copy.deepcopy(discriminator).requires_grad_(False)
@@ -102,8 +124,10 @@ class SemiSupervisedGAN(GANMethod):
         self.register_buffer("average_steps", torch.zeros((), dtype=torch.long))
 
     def hparams(self) -> dict[str, Any]:
-        return {**super().hparams(), "labeled": len(self.labeled_labels), "unlabeled_weight": self.unlabeled_weight,
-                "feature_matching_norm": self.feature_matching_norm, "average_decay": self.average_decay}
+        return {**super().hparams(), "labeled": len(self.labeled_labels), "use_labels": self.use_labels,
+                "unlabeled_weight": self.unlabeled_weight, "generator_objective": self.generator_objective,
+                "feature_matching_norm": self.feature_matching_norm, "real_target": self.real_target,
+                "historical_average": self.historical_average, "average_decay": self.average_decay}
 
     def labeled_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``batch_size`` labeled images and their labels: consecutive random permutations of the labeled set,
@@ -123,20 +147,36 @@ class SemiSupervisedGAN(GANMethod):
         return list(zip(logits.split(sizes), features.split(sizes), strict=True))
 
     def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
-        labeled, classes = self.labeled_batch(real.shape[0])
         with torch.no_grad():
             fake = self.generator(self.sample_latent(real.shape[0]))
-        (labeled_logits, _), (real_logits, _), (fake_logits, _) = self._discriminate(labeled, real, fake)
-        loss_lab = losses.ssl_labeled_loss(labeled_logits, classes)
-        loss_unl = losses.ssl_unlabeled_loss(real_logits, fake_logits)
-        accuracy = (labeled_logits.argmax(1) == classes).float().mean()
-        return loss_lab + self.unlabeled_weight * loss_unl, {
-            "loss_labeled": loss_lab.detach(), "loss_unlabeled": loss_unl.detach(), "train_accuracy": accuracy,
-        }
+        logs: Logs = {}
+        if self.use_labels:
+            labeled, classes = self.labeled_batch(real.shape[0])
+            (labeled_logits, _), (real_logits, _), (fake_logits, _) = self._discriminate(labeled, real, fake)
+            loss_lab = losses.ssl_labeled_loss(labeled_logits, classes)
+            logs["loss_labeled"] = loss_lab.detach()
+            logs["train_accuracy"] = (labeled_logits.argmax(1) == classes).float().mean()
+        else:
+            (real_logits, _), (fake_logits, _) = self._discriminate(real, fake)
+            loss_lab = real_logits.new_zeros(())
+        loss_unl = losses.ssl_unlabeled_loss(real_logits, fake_logits, self.real_target)
+        logs["loss_unlabeled"] = loss_unl.detach()
+        loss = loss_lab + self.unlabeled_weight * loss_unl
+        if self.historical_average > 0:
+            loss = loss + self.d_history.penalty()
+        return loss, logs
 
     def discriminator_step(self, real, labels, optimizer):
         logs = super().discriminator_step(real, labels, optimizer)
         self._update_average()
+        if self.historical_average > 0:
+            self.d_history.update()
+        return logs
+
+    def generator_step(self, batch_size, labels, optimizer, real=None):
+        logs = super().generator_step(batch_size, labels, optimizer, real=real)
+        if self.historical_average > 0:
+            self.g_history.update()
         return logs
 
     @torch.no_grad()
@@ -146,11 +186,21 @@ class SemiSupervisedGAN(GANMethod):
             average += (1 - self.average_decay) * (current - average)
 
     def generator_loss(self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None):
-        if real is None:
-            raise ValueError("feature matching needs a real batch for every generator step")
+        """Feature matching (§3.1, the FM scripts), or on D(G(z)) = σ(LSE): the saturating minimax loss
+        E log(1 − D(G(z))) of the MBD scripts (improved_gan.md §1.4), or the non-saturating −E log D(G(z))."""
         fake = self.generator(self.sample_latent(batch_size))
-        (_, real_features), (_, fake_features) = self._discriminate(real, fake)
-        return losses.feature_matching_loss(real_features, fake_features, self.feature_matching_norm), {}
+        if self.generator_objective == "feature_matching":
+            if real is None:
+                raise ValueError("feature matching needs a real batch for every generator step")
+            (_, real_features), (_, fake_features) = self._discriminate(real, fake)
+            loss = losses.feature_matching_loss(real_features, fake_features, self.feature_matching_norm)
+        else:
+            fake_lse = torch.logsumexp(self.discriminator(fake)[0], dim=1)
+            loss = (losses.g_loss_minimax(fake_lse) if self.generator_objective == "minimax"
+                    else losses.g_loss_ns(fake_lse))
+        if self.historical_average > 0:
+            loss = loss + self.g_history.penalty()
+        return loss, {}
 
     def evaluation_discriminator(self, bias_corrected: bool = False) -> nn.Module:
         """The averaged D in eval mode (noise off); ``bias_corrected`` divides by 1 − decay^t for short runs."""
