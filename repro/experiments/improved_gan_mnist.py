@@ -6,13 +6,10 @@ narrative. Each run lives in its own folder and resumes (a finished run only re-
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from ..data import DeviceBatches, balanced_labeled_subset, load_dataset, to_float
-from ..files import write_json_atomic
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_dependent_init
 from ..parallel import map_in_processes
 from ..train import CHECKPOINT, TrainConfig, train
+from .runs import cached_row, config_digest, keep_row, read_eval_log
 
 # Salimans et al. 2016, Table 1 ("Our model"): test errors out of 10,000, mean ± std over 10 seeds
 PAPER_TABLE1 = {20: (1677, 452), 50: (221, 136), 100: (93, 6.5), 200: (90, 4.2)}
@@ -125,9 +122,8 @@ def run_supervised_baseline(config: SSLMnistConfig, run_dir: str | os.PathLike |
     with the same optimiser and schedule: the margin the unlabeled data and the generator buy.
 
     With ``run_dir`` the row is kept in ``run_dir/result.json`` and returned from there next time."""
-    record = Path(run_dir) / "result.json" if run_dir is not None else None
-    if record is not None and record.exists():
-        return json.loads(record.read_text())
+    if (kept := cached_row(run_dir)) is not None:
+        return kept
     train_set, test_set = load_dataset("mnist", "train", data_dir), load_dataset("mnist", "test", data_dir)
     method = _build(config, train_set.images, train_set.labels)
     discriminator = method.discriminator
@@ -154,9 +150,7 @@ def run_supervised_baseline(config: SSLMnistConfig, run_dir: str | os.PathLike |
         "steps_trained": config.iterations,
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
-    if record is not None:
-        write_json_atomic(record, row)
-    return row
+    return keep_row(run_dir, row)
 
 
 def run_table1(configs: Sequence[SSLMnistConfig], root: str | os.PathLike, data_dir: str | os.PathLike | None = None,
@@ -173,16 +167,8 @@ def run_table1(configs: Sequence[SSLMnistConfig], root: str | os.PathLike, data_
 
 def learning_curves(configs: Sequence[SSLMnistConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
     """The test errors written along each run (``eval.csv``), tagged with labels and seed."""
-    rows = []
-    for config in configs:
-        path = Path(root) / run_name(config) / "eval.csv"
-        if not path.exists():
-            continue
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                rows.append({"labels": config.n_labeled, "run_seed": config.seed,
-                             **{k: float(v) for k, v in row.items() if v != ""}})
-    return rows
+    return [row for config in configs
+            for row in read_eval_log(Path(root) / run_name(config), labels=config.n_labeled, run_seed=config.seed)]
 
 
 def trained_generator(config: SSLMnistConfig, root: str | os.PathLike,
@@ -230,8 +216,7 @@ def table1(gan_rows: list[dict[str, Any]], baseline_rows: list[dict[str, Any]]) 
 
 def run_name(config: SSLMnistConfig) -> str:
     """A folder name that changes whenever the run's configuration does."""
-    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:8]
-    return f"labels{config.n_labeled}-seed{config.seed}-{digest}"
+    return f"labels{config.n_labeled}-seed{config.seed}-{config_digest(config)}"
 
 
 def runs_root(profile: str) -> Path:

@@ -370,14 +370,19 @@ class CifarDiscriminator(nn.Module):
 
     ``minibatch=False``: the FM script (input dropout 0.2). ``minibatch=True``: the MBD script (input noise
     σ 0.2 and a minibatch-discrimination layer, B = 100, C = 5, between the pool and the dense layer).
+    ``input_layer`` ("dropout" or "noise") overrides the input layer, e.g. the MBD D without its minibatch
+    layer for Table 3's "−MBF" column.
     ``forward`` -> (logits (B, K), pooled features (B, w2)). Initialise with :func:`data_dependent_init`.
     """
 
     def __init__(self, num_classes: int = 10, widths: tuple[int, int] = (96, 192), minibatch: bool = False,
-                 num_kernels: int = 100, kernel_dim: int = 5) -> None:
+                 num_kernels: int = 100, kernel_dim: int = 5, input_layer: str | None = None) -> None:
         super().__init__()
         w1, w2 = widths
-        self.input_layer: nn.Module = GaussianNoise(0.2) if minibatch else nn.Dropout(0.2)
+        input_layer = input_layer or ("noise" if minibatch else "dropout")
+        if input_layer not in ("dropout", "noise"):
+            raise ValueError(f"input_layer must be 'dropout' or 'noise', got {input_layer!r}")
+        self.input_layer: nn.Module = GaussianNoise(0.2) if input_layer == "noise" else nn.Dropout(0.2)
 
         def conv(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, padding: int = 1) -> list[nn.Module]:
             return [WeightNormConv2d(c_in, c_out, kernel, stride, padding, init_std=0.05), nn.LeakyReLU(0.2)]

@@ -1,0 +1,43 @@
+"""What every experiment driver needs from a run folder: a name that follows the configuration, the test
+curve the loop wrote along the way, and the rows kept for runs that have no checkpoint of their own."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..files import write_json_atomic
+
+
+def config_digest(config: Any) -> str:
+    """8 hex digits that change whenever any field of the (dataclass) configuration does."""
+    return hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def read_eval_log(run_dir: str | os.PathLike, **tags: Any) -> list[dict[str, Any]]:
+    """The rows of ``run_dir/eval.csv`` as numbers (empty cells dropped), each tagged with ``tags``; [] when
+    the run has not evaluated yet."""
+    path = Path(run_dir) / "eval.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{**tags, **{k: float(v) for k, v in row.items() if v != ""}} for row in csv.DictReader(f)]
+
+
+def cached_row(run_dir: str | os.PathLike | None) -> dict[str, Any] | None:
+    """The row kept in ``run_dir/result.json`` by :func:`keep_row`, or None."""
+    if run_dir is None or not (Path(run_dir) / "result.json").exists():
+        return None
+    return json.loads((Path(run_dir) / "result.json").read_text())
+
+
+def keep_row(run_dir: str | os.PathLike | None, row: dict[str, Any]) -> dict[str, Any]:
+    """Write ``row`` to ``run_dir/result.json`` (atomically) and return it."""
+    if run_dir is not None:
+        write_json_atomic(Path(run_dir) / "result.json", row)
+    return row

@@ -1,0 +1,84 @@
+"""repro.experiments.improved_gan_cifar: Table 2 / SVHN runs and Table 3 columns end to end on a toy CIFAR-10
+mirror, with tiny networks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from repro.errors import ConfigError
+from repro.experiments import improved_gan_cifar as cifar
+
+
+@pytest.fixture
+def toy_cifar(make_image_zip, tmp_path, isolated_cache):
+    rng = np.random.default_rng(0)
+    tree = {}
+    for split, n in (("train", 13), ("test", 2)):  # 130 training images: the smoke classifier needs 128
+        tree[split] = {}
+        for k in range(10):
+            images = rng.integers(0, 80, size=(n, 32, 32, 3)).astype(np.uint8)
+            images[:, 3 * k : 3 * k + 3, :, k % 3] = 255  # class k: a bright band in row block k
+            tree[split][f"c{k}"] = list(images)
+    make_image_zip(tree, "cifar10-jpeg.zip")
+    return tmp_path
+
+
+TINY = dict(d_widths=(4, 8), generator_width=4, init_batch=20, batch_size=10)
+
+
+def test_semisupervised_runs_resume_and_summarise(toy_cifar):
+    configs = [cifar.SSLImageConfig(n_labeled=20, seed=seed, iterations=4, decay_start=2, **TINY) for seed in (0, 1)]
+    rows = cifar.run_semisupervised_all(configs, toy_cifar / "runs", toy_cifar, eval_every=2)
+    again = cifar.run_semisupervised_all(configs[:1], toy_cifar / "runs", toy_cifar)  # finished: re-evaluates
+    assert rows[0]["error_average_percent"] == again[0]["error_average_percent"]
+    assert all(r["steps_trained"] == 4 and 0 <= r["error_raw_percent"] <= 100 for r in rows)
+    curves = cifar.semisupervised_curves(configs, toy_cifar / "runs")
+    assert [(c["run_seed"], c["step"]) for c in curves] == [(0, 2), (0, 4), (1, 2), (1, 4)]
+    assert curves[1]["epoch"] == pytest.approx(4 * 10 / 130)  # 130 toy training images
+    summary = cifar.summarise_errors(rows)
+    assert summary[0]["seeds"] == 2 and summary[0]["paper_error_percent"] == "not reported"  # 20 labels
+    mean = np.mean([r["error_average_percent"] for r in rows])
+    assert math.isclose(summary[0]["error_average_percent_mean"], mean)
+    with pytest.raises(ConfigError, match="dataset"):
+        cifar.SSLImageConfig(dataset="imagenet")
+
+
+def test_table3_columns_switch_one_thing_each_and_score(toy_cifar):
+    from repro.metrics.classifier import load_classifier
+    from repro.nets.improved_gan import MinibatchDiscrimination, VirtualBatchNorm
+
+    switches = {c: cifar.Table3Config(column=c).ablation() for c in cifar.Table3Config.COLUMNS}
+    ours = switches["our methods"]
+    assert ours == {"vbn": True, "labels": True, "label_smoothing": True,
+                                                    "historical_average": False, "minibatch_features": True}
+    for column, changed in (("-VBN+BN", {"vbn"}), ("-L+HA", {"labels", "historical_average"}),
+                            ("-LS", {"label_smoothing"}), ("-L", {"labels"}), ("-MBF", {"minibatch_features"})):
+        assert {k for k in ours if switches[column][k] != ours[k]} == changed
+    with pytest.raises(ConfigError, match="Table 3 column"):
+        cifar.Table3Config(column="-FM")
+
+    from repro.data import load_dataset
+
+    train_set = load_dataset("cifar10", "train", toy_cifar)
+    method = cifar.build_table3(cifar.Table3Config(column="-L+HA", n_labeled=20, **TINY), train_set)
+    assert not method.use_labels and method.historical_average > 0 and method.real_target == 0.9
+    assert any(isinstance(m, VirtualBatchNorm) for m in method.generator.modules())
+    assert any(isinstance(m, MinibatchDiscrimination) for m in method.discriminator.modules())
+    no_mbf = cifar.build_table3(cifar.Table3Config(column="-MBF", n_labeled=20, **TINY), train_set)
+    assert not any(isinstance(m, MinibatchDiscrimination) for m in no_mbf.discriminator.modules())
+
+    config = cifar.Table3Config(column="our methods", n_labeled=20, iterations=2, decay_start=None,
+                                reference_size=5, **TINY)
+    run_dir = toy_cifar / "runs" / cifar.table3_run_name(config)
+    trained = cifar.train_table3(config, run_dir, toy_cifar)
+    assert trained["steps_trained"] == 2 and "our_methods" in run_dir.name
+    classifier = load_classifier("cifar10", "smoke", toy_cifar)
+    first = cifar.score_table3(config, run_dir, classifier, 40, toy_cifar)
+    assert first["n_fake"] == 40 and first["is_mean"] >= 1 and first["fid"] >= 0
+    assert cifar.score_table3(config, run_dir, classifier, 40, toy_cifar) == first  # kept, not resampled
+    summary = cifar.summarise_table3([first, {**first, "run_seed": 1, "is_mean": first["is_mean"] + 1}])
+    assert summary[0]["paper_inception_score"] == "8.09 ± 0.07" and summary[0]["seeds"] == 2
+    assert summary[0]["is_std_over_seeds"] == pytest.approx(math.sqrt(0.5))
