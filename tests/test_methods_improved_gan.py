@@ -169,3 +169,29 @@ def test_minibatch_gan_objectives_label_smoothing_and_historical_averaging(tmp_p
     assert method.d_history.penalty().item() > 0  # D moved away from the mean of its past
     saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["method"]
     assert any(k.startswith("g_history.mean_") for k in saved) and "generator.reference_latents" in saved
+
+
+def test_labeled_stream_covers_the_set_once_per_pass_and_the_average_skips_frozen_gains():
+    from repro.nets.improved_gan import MnistSSLDiscriminator
+
+    method = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=30)
+    drawn = [method.labeled_batch(10)[1] for _ in range(3)]  # 30 labels, batches of 10: one pass
+    images = torch.cat([method.labeled_batch(10)[0] for _ in range(3)])
+    assert torch.equal(torch.bincount(torch.cat(drawn), minlength=10), torch.full((10,), 3))
+    assert len(torch.unique(images.flatten(1), dim=0)) == 30  # the second pass, too, draws every image once
+    assert "labeled_queue" in method.state_dict()
+
+    # the evaluation average: trainable parameters averaged from zero, frozen gains copied (as the code)
+    discriminator = method.discriminator
+    frozen = discriminator.hidden[0].gain
+    assert not frozen.requires_grad
+    with torch.no_grad():
+        frozen.fill_(3.0)
+        discriminator.hidden[0].bias.fill_(2.0)
+    method._update_average()
+    plain = method.evaluation_discriminator(bias_corrected=False)
+    assert torch.allclose(plain.hidden[0].gain, torch.full_like(frozen, 3.0))
+    assert torch.allclose(plain.hidden[0].bias, torch.full_like(frozen, 2.0 * (1 - method.average_decay)))
+    corrected = method.evaluation_discriminator(bias_corrected=True)
+    assert torch.allclose(corrected.hidden[0].bias, torch.full_like(frozen, 2.0), rtol=1e-4)
+    assert torch.allclose(corrected.hidden[0].gain, torch.full_like(frozen, 3.0))

@@ -118,10 +118,14 @@ class SemiSupervisedGAN(GANMethod):
                                                historical_average)
         self.average_decay = average_decay
         self.value_range = value_range
+        # the code averages D's trainable parameters only; frozen ones (hidden weight-norm gains) are copied
+        self.averaged = [p.requires_grad for p in discriminator.parameters()]
         self.d_average = copy.deepcopy(discriminator).requires_grad_(False)
-        for tensor in self.d_average.parameters():
-            tensor.zero_()
+        for tensor, trainable in zip(self.d_average.parameters(), self.averaged, strict=True):
+            if trainable:
+                tensor.zero_()
         self.register_buffer("average_steps", torch.zeros((), dtype=torch.long))
+        self.register_buffer("labeled_queue", torch.zeros(0, dtype=torch.long))  # indices not yet drawn
 
     def hparams(self) -> dict[str, Any]:
         return {**super().hparams(), "labeled": len(self.labeled_labels), "use_labels": self.use_labels,
@@ -130,11 +134,15 @@ class SemiSupervisedGAN(GANMethod):
                 "historical_average": self.historical_average, "average_decay": self.average_decay}
 
     def labeled_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``batch_size`` labeled images and their labels: consecutive random permutations of the labeled set,
-        as the code's repeated, reshuffled copies (each image once per batch when there are enough)."""
+        """The next ``batch_size`` labeled images and their labels from a stream of back-to-back random
+        permutations of the labeled set, as the code's repeated, reshuffled copies: every labeled image once
+        per pass (4,000 labels: one pass per 40 batches of 100; 20 labels: five passes per batch). The
+        undrawn rest of the stream is a buffer, so checkpoints carry it."""
         n = len(self.labeled_labels)
-        copies = -(-batch_size // n)
-        index = torch.cat([torch.randperm(n, generator=self.noise) for _ in range(copies)])[:batch_size]
+        queue = self.labeled_queue.cpu()
+        while len(queue) < batch_size:
+            queue = torch.cat([queue, torch.randperm(n, generator=self.noise)])
+        index, self.labeled_queue = queue[:batch_size], queue[batch_size:].to(self.labeled_queue.device)
         index = index.to(self.labeled_labels.device)
         return to_float(self.labeled_images[index], self.value_range), self.labeled_labels[index]
 
@@ -182,8 +190,12 @@ class SemiSupervisedGAN(GANMethod):
     @torch.no_grad()
     def _update_average(self) -> None:
         self.average_steps += 1
-        for average, current in zip(self.d_average.parameters(), self.discriminator.parameters(), strict=True):
-            average += (1 - self.average_decay) * (current - average)
+        pairs = zip(self.d_average.parameters(), self.discriminator.parameters(), self.averaged, strict=True)
+        for average, current, trainable in pairs:
+            if trainable:
+                average += (1 - self.average_decay) * (current - average)
+            else:
+                average.copy_(current)
 
     def generator_loss(self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None):
         """Feature matching (§3.1, the FM scripts), or on D(G(z)) = σ(LSE): the saturating minimax loss
@@ -203,12 +215,14 @@ class SemiSupervisedGAN(GANMethod):
         return loss, {}
 
     def evaluation_discriminator(self, bias_corrected: bool = False) -> nn.Module:
-        """The averaged D in eval mode (noise off); ``bias_corrected`` divides by 1 − decay^t for short runs."""
+        """The averaged D in eval mode (noise off); ``bias_corrected`` divides the averaged (trainable)
+        parameters by 1 − decay^t for short runs."""
         average = copy.deepcopy(self.d_average).eval()
         if bias_corrected and int(self.average_steps) > 0:
             correction = 1 - self.average_decay ** int(self.average_steps)
-            for tensor in average.parameters():
-                tensor /= correction
+            for tensor, trainable in zip(average.parameters(), self.averaged, strict=True):
+                if trainable:
+                    tensor /= correction
         # buffers (none in the MNIST D; BN statistics elsewhere) follow the trained D
         for mine, theirs in zip(average.buffers(), self.discriminator.buffers(), strict=True):
             mine.copy_(theirs)
@@ -225,8 +239,9 @@ def mixes_examples(module: nn.Module) -> list[str]:
 
 @torch.no_grad()
 def classification_error(discriminator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                         value_range: str = "unit", batch_size: int = 1000) -> float:
-    """Test error of a K-class discriminator (argmax of its K logits) on uint8 images; eval mode."""
+                         value_range: str = "unit", batch_size: int = 100) -> float:
+    """Test error of a K-class discriminator (argmax of its K logits) on uint8 images; eval mode. Batches of
+    100 as the code: a minibatch-discrimination layer's features depend on the batch size."""
     was_training = discriminator.training
     discriminator.eval()
     device = next(discriminator.parameters()).device

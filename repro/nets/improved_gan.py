@@ -116,7 +116,8 @@ class VirtualBatchNorm(nn.Module):
         scale, shift = self.weight.view(shape), self.bias.view(shape)
 
         def normalise(values, mean, square):
-            return scale * (values - mean) / torch.sqrt(self.eps + square - mean.pow(2)) + shift
+            # clamp: E[x²] − E[x]² can round below 0 in float32
+            return scale * (values - mean) / torch.sqrt(self.eps + (square - mean.pow(2)).clamp_min(0)) + shift
 
         return torch.cat([normalise(reference, mean_ref, square_ref), normalise(live, mean_live, square_live)])
 
@@ -163,7 +164,7 @@ class _WeightNormMixin:
             with torch.no_grad():
                 pre = raw * self._broadcast(inverse_norm, raw)
                 axes = (0, *range(2, pre.dim()))
-                mean, std = pre.mean(dim=axes), pre.std(dim=axes)
+                mean, std = pre.mean(dim=axes), pre.std(dim=axes, correction=0)  # population std, as the code
                 self.gain.copy_(self.init_scale / (std + 1e-8))
                 self.bias.copy_(-mean * self.gain)
             self.init_pending = False

@@ -158,7 +158,7 @@ def test_cifar_data_dependent_init_reaches_every_layer_and_the_minibatch_feature
     data_dependent_init(discriminator, batch)
     assert not discriminator.minibatch.init_pending
     logits, features = discriminator(batch)
-    assert torch.allclose(logits.std(dim=0), torch.full((10,), 0.1), rtol=1e-3)  # the output's init scale
+    assert torch.allclose(logits.std(dim=0, correction=0), torch.full((10,), 0.1), rtol=1e-3)  # init scale
     similarity = discriminator.minibatch(features)[:, 16:]
     assert torch.allclose(similarity.mean(dim=0), torch.zeros(6), atol=1e-4)  # centred minibatch features
     first = discriminator.body[0]
@@ -167,7 +167,7 @@ def test_cifar_data_dependent_init_reaches_every_layer_and_the_minibatch_feature
     normalised = raw * (first.gain / first.weight_v.flatten(1).norm(dim=1)).view(1, -1, 1, 1) + first.bias.view(
         1, -1, 1, 1)
     assert torch.allclose(normalised.mean(dim=(0, 2, 3)), torch.zeros(8), atol=1e-4)
-    assert torch.allclose(normalised.std(dim=(0, 2, 3)), torch.ones(8), rtol=1e-3)
+    assert torch.allclose(normalised.std(dim=(0, 2, 3), correction=0), torch.ones(8), rtol=1e-3)
     assert torch.allclose(pre, normalised)
 
 
