@@ -35,8 +35,17 @@ from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
 from .results import git_commit
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-# Per-notebook wall-clock limits in seconds (0 = none); override with --timeout.
+# Per-notebook wall-clock limits in seconds (0 = none); a notebook may raise its own in its metadata
+# (``metadata.repro.timeouts``, e.g. {"cpu": 9000} for a long CPU run); --timeout overrides both.
 DEFAULT_TIMEOUTS = {"smoke": 600, "cpu": 3600, "paper": 0}
+
+
+def default_timeout(notebook: Path, profile: str) -> float:
+    """The notebook's own limit for ``profile`` when it declares one, else the profile's default."""
+    import nbformat
+
+    declared = nbformat.read(notebook, as_version=4).metadata.get("repro", {}).get("timeouts", {})
+    return float(declared.get(profile, DEFAULT_TIMEOUTS[profile]))
 
 
 @dataclass
@@ -193,7 +202,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print("\n".join(nb.stem for nb in notebooks))
         return 0
-    timeout = DEFAULT_TIMEOUTS[profile] if args.timeout is None else args.timeout
     parameters = {"DATA_DIR": args.data_dir} if args.data_dir else {}
 
     # SIGTERM (a job scheduler, `timeout`) unwinds like Ctrl-C, so the running notebook's processes are stopped
@@ -201,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     for notebook in notebooks:
         print(f"[run_all] {notebook.stem} (profile {profile}) ...", flush=True)
+        timeout = default_timeout(notebook, profile) if args.timeout is None else args.timeout
         run = run_notebook(notebook, profile, parameters=parameters, timeout_s=timeout)
         update_manifest(run)
         print(f"[run_all] {notebook.stem}: {run.status} in {run.duration_s:.0f} s (log: {run.log})", flush=True)

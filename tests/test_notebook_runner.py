@@ -78,3 +78,13 @@ def test_bad_profile_is_a_usage_error(capsys):
         runner.main(["--profile", "fast"])
     assert exit_info.value.code == 2
     assert "unknown profile 'fast'" in capsys.readouterr().err
+
+
+def test_a_notebook_can_declare_a_longer_limit_for_a_profile(tmp_path):
+    path = write_notebook(tmp_path, "10_long", "pass")
+    assert runner.default_timeout(path, "cpu") == runner.DEFAULT_TIMEOUTS["cpu"]
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["repro"] = {"timeouts": {"cpu": 9000}}
+    nbformat.write(nb, path)
+    assert runner.default_timeout(path, "cpu") == 9000
+    assert runner.default_timeout(path, "smoke") == runner.DEFAULT_TIMEOUTS["smoke"]
