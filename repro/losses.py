@@ -95,3 +95,32 @@ def d_loss_ns_one_sided(real_logits: torch.Tensor, fake_logits: torch.Tensor, al
     Written as a sigmoid KL, BCE(real, α) − H_b(α), so that its minimum stays 0 (the ImageNet code's form).
     """
     return sigmoid_kl(real_logits, alpha) + F.softplus(fake_logits).mean()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# AM-GAN (Zhou et al. 2018): class terms of the discriminator and generator (am_gan.md §1.2-1.4)
+
+
+def class_cross_entropy(class_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """CE_K(C(x), y) = −log softmax_K(l(x))_y, averaged over the batch; ``class_logits`` (B, K)."""
+    return F.cross_entropy(class_logits, targets)
+
+
+def uniform_class_cross_entropy(class_logits: torch.Tensor) -> torch.Tensor:
+    """CE_K(C(x), uniform) = −(1/K) Σ_k log C_k(x), averaged over the batch: AC-GAN*+'s D term on generated
+    samples (Zhou et al. Eq. 20), which pushes D to predict no class for fakes."""
+    return -F.log_softmax(class_logits, dim=1).mean(dim=1).mean()
+
+
+def k_plus_one_cross_entropy(class_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The explicit (K+1)-way cross-entropy over [l_1..l_K, 0] (fake class K, logit fixed at 0), averaged.
+
+    AM-GAN's losses equal it (Zhou et al. Eqs. 14-15): D = CE(real → y) + CE(fake → K), G = CE(fake → t(z)).
+    ``targets`` in [0, K]; K means "generated"."""
+    zeros = class_logits.new_zeros(class_logits.shape[0], 1)
+    return F.cross_entropy(torch.cat([class_logits, zeros], dim=1), targets)
+
+
+def dynamic_labels(class_logits: torch.Tensor) -> torch.Tensor:
+    """AM-GAN's dynamic target class t(z) = argmax_k l_k(G(z)) from the same forward pass, as a constant."""
+    return class_logits.detach().argmax(dim=1)
