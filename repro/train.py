@@ -264,9 +264,15 @@ class _CsvLog:
 def save_sample_grid(
     generator: torch.nn.Module, latents: torch.Tensor, path: Path, bn_mode: str, value_range: str
 ) -> Path:
-    """Write G(latents) as one PNG grid (BN in ``bn_mode``; G's mode and buffers are restored)."""
+    """Write G(latents) as one PNG grid (BN in ``bn_mode``; G's mode and buffers are restored). A class-
+    conditional G (``generator.conditional``) gets classes 0, 1, ..., K−1, 0, ... across the grid."""
     with sampling_mode(generator, bn_mode):
-        images = to_uint8(generator(latents), value_range).cpu().numpy()
+        if getattr(generator, "conditional", False):
+            classes = torch.arange(len(latents), device=latents.device) % generator.num_classes
+            images = generator(latents, classes)
+        else:
+            images = generator(latents)
+        images = to_uint8(images, value_range).cpu().numpy()
     picture = tile_images(images, columns=int(np.ceil(np.sqrt(len(images)))))
     with atomic_path(path) as tmp:
         Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")

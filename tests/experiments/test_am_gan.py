@@ -1,0 +1,73 @@
+"""repro.experiments.am_gan: Table 1 models train, resume, score and summarise end to end on a toy MNIST
+mirror (zero-padded to 32x32), with tiny networks and the smoke classifier."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from repro.errors import ConfigError
+from repro.experiments import am_gan
+
+from ..metrics.test_classifier import bar_digits
+
+
+@pytest.fixture
+def toy_mnist(make_image_zip, tmp_path, isolated_cache):
+    tree = {}
+    for split, n, seed in (("train", 13, 0), ("test", 4, 1)):  # 130 training images: the smoke classifier's 128
+        images, labels = bar_digits(n, seed)
+        tree[split] = {str(k): [img[0] for img, lab in zip(images, labels, strict=True) if lab == k] for k in range(10)}
+    make_image_zip(tree, "mnist-png.zip")
+    return tmp_path
+
+
+def test_models_train_score_and_summarise(toy_mnist):
+    from repro.metrics.classifier import load_classifier
+
+    padded = am_gan.padded_dataset("mnist", "train", toy_mnist)
+    assert padded.images.shape[1:] == (1, 32, 32) and padded.images[:, :, :2].max() == 0
+    tiny = dict(dataset="mnist", iterations=2, batch_size=10, generator_width=2, discriminator_width=2)
+    configs = [am_gan.AMGANConfig(variant=v, labeling=lab, seed=0, **tiny)
+               for v, lab in (("AM-GAN", "dynamic"), ("AC-GAN*", "predefined"))]
+    root = toy_mnist / "runs"
+    trained = am_gan.train_all(configs, root, toy_mnist, eval_every=1, eval_samples=30, classifier_profile="smoke")
+    assert [r["steps_trained"] for r in trained] == [2, 2]
+    curve = am_gan.curves(configs, root)
+    assert [(c["variant"], c["step"]) for c in curve] == [("AM-GAN", 1), ("AM-GAN", 2), ("AC-GAN*", 1),
+                                                           ("AC-GAN*", 2)]
+    assert all(c["is_mean"] >= 1 and c["am_score"] >= 0 for c in curve)
+
+    classifier = load_classifier("mnist", "smoke", toy_mnist)
+    rows = [am_gan.score_model(c, root / am_gan.run_name(c), classifier, 100, toy_mnist) for c in configs]
+    assert all(r["n_fake"] == 100 and r["fid"] >= 0 and r["am_score"] >= 0 for r in rows)
+    assert rows[1]["ms_ssim_classes"] == 10 and 0 <= rows[1]["ms_ssim_max_over_classes"] <= 1  # 10 per class
+    assert am_gan.score_model(configs[0], root / am_gan.run_name(configs[0]), classifier, 100, toy_mnist) == rows[0]
+    method = am_gan.trained_method(configs[1], root / am_gan.run_name(configs[1]), toy_mnist)
+    images, classes = am_gan.sample(method, configs[1], 20, seed=0)
+    assert images.shape == (20, 1, 28, 28) and np.array_equal(classes.numpy(), np.arange(20) % 10)
+
+    summary = am_gan.summarise(rows + [{**rows[0], "run_seed": 1, "is_mean": rows[0]["is_mean"] + 2}])
+    assert summary[0]["seeds"] == 2 and summary[0]["is_mean_std_over_seeds"] == pytest.approx(math.sqrt(2))
+    assert math.isnan(summary[0]["paper_is"])  # the paper has no MNIST column
+    cifar_row = {**rows[0], "dataset": "cifar10"}
+    assert am_gan.summarise([cifar_row])[0]["paper_is"] == 8.83
+    with pytest.raises(ConfigError, match="variant"):
+        am_gan.AMGANConfig(variant="BigGAN")
+    with pytest.raises(FileNotFoundError, match="train the run first"):
+        am_gan.trained_method(configs[0], toy_mnist / "nowhere", toy_mnist)
+
+
+def test_class_wise_ms_ssim_skips_classes_without_ten_samples():
+    import torch
+
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.integers(0, 256, (35, 1, 32, 32), dtype=np.uint8))
+    classes = np.array([0] * 10 + [2] * 10 + [5] * 10 + [7] * 5)
+    columns = am_gan._ms_ssim_columns(images, classes, num_classes=10)
+    assert columns["ms_ssim_classes"] == 3 and 0 <= columns["ms_ssim_max_over_classes"] <= 1
+    assert am_gan._ms_ssim_columns(images, np.full(35, 7), 10)["ms_ssim_classes"] == 1  # one class, 35 samples
+    none = am_gan._ms_ssim_columns(images[:5], np.arange(5), 10)
+    assert none["ms_ssim_classes"] == 0 and math.isnan(none["ms_ssim_max_over_classes"])
