@@ -126,3 +126,15 @@ def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "lab
     axes[0][-1].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def image_panels(panels: dict[str, np.ndarray], columns: int, panel_size: float = 2.6) -> plt.Figure:
+    """One tiled image grid per title, side by side: ``panels`` maps a title to uint8 images (N, C, H, W)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), panel_size * 1.1), squeeze=False)
+    for ax, (title, images) in zip(axes[0], panels.items(), strict=True):
+        picture = tile_images(images, columns=columns)
+        ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray")
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

@@ -233,3 +233,59 @@ def curves(configs: Sequence[AMGANConfig], root: str | os.PathLike) -> list[dict
     """IS and AM Score along training (eval.csv) of every run."""
     return [row for c in configs for row in read_eval_log(Path(root) / run_name(c), variant=c.variant,
                                                           labeling=c.labeling, dataset=c.dataset, run_seed=c.seed)]
+
+
+def class_rows(method: AMGANFamily, config: AMGANConfig, classifier, per_class: int = 8,
+               seed: int = 0) -> np.ndarray:
+    """uint8 samples laid out one class per row (K * per_class images): G(z, k) for predefined runs; for
+    dynamic runs, samples sorted by the classifier's prediction (a row left blank where G produced fewer)."""
+    k = method.num_classes
+    if config.labeling == "predefined":
+        images = sample_generator(method.generator, k * per_class, latent_dim=method.latent_dim, seed=seed,
+                                  bn_mode="train", value_range=VALUE_RANGE,
+                                  class_labels=torch.arange(k).repeat_interleave(per_class))
+        return as_scored(images, config.dataset).numpy()
+    images, _ = sample(method, config, 40 * k * per_class // 8, seed)
+    predicted = classifier(images)[0].argmax(1).numpy()
+    rows = np.zeros((k * per_class, *images.shape[1:]), dtype=np.uint8)
+    for c in range(k):
+        members = images.numpy()[predicted == c][:per_class]
+        rows[c * per_class : c * per_class + len(members)] = members
+    return rows
+
+
+def class_rows_figure(configs: Sequence[AMGANConfig], root: str | os.PathLike, classifier,
+                      data_dir: str | os.PathLike | None = None, per_class: int = 8):
+    """One panel per model: its samples, one class per row."""
+    from ..plots import image_panels
+
+    panels = {}
+    for config in configs:
+        method = trained_method(config, Path(root) / run_name(config), data_dir)
+        panels[f"{config.variant} ({config.labeling})"] = class_rows(method, config, classifier, per_class)
+    return image_panels(panels, columns=per_class)
+
+
+def orderings(table: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For every pair of models the paper orders on CIFAR-10 (IS higher-better, AM Score lower-better), whether
+    our means agree, and whether our gap exceeds the combined seed spread (sqrt(std_a² + std_b²))."""
+    rows = []
+    for labeling in ("dynamic", "predefined"):
+        ours = {r["variant"]: r for r in table if r["dataset"] == "cifar10" and r["labeling"] == labeling}
+        models = [m for m in PAPER_TABLE1 if m in ours]
+        for metric, column, higher_better in (("is_mean", 0, True), ("am_score", 2, False)):
+            paper_column = column + (0 if labeling == "dynamic" else 1)
+            for i, a in enumerate(models):
+                for b in models[i + 1 :]:
+                    pa, pb = PAPER_TABLE1[a][paper_column], PAPER_TABLE1[b][paper_column]
+                    if pa == pb:
+                        continue
+                    better, worse = (a, b) if (pa > pb) == higher_better else (b, a)
+                    gap = ours[better][metric] - ours[worse][metric]
+                    gap = gap if higher_better else -gap
+                    spread = float(np.hypot(ours[better][f"{metric}_std_over_seeds"],
+                                            ours[worse][f"{metric}_std_over_seeds"]))
+                    rows.append({"labeling": labeling, "metric": metric, "paper_better": better,
+                                 "paper_worse": worse, "our_gap": gap, "agrees": bool(gap > 0),
+                                 "beyond_seed_spread": bool(gap > spread) if np.isfinite(spread) else None})
+    return rows

@@ -71,3 +71,19 @@ def test_class_wise_ms_ssim_skips_classes_without_ten_samples():
     assert am_gan._ms_ssim_columns(images, np.full(35, 7), 10)["ms_ssim_classes"] == 1  # one class, 35 samples
     none = am_gan._ms_ssim_columns(images[:5], np.arange(5), 10)
     assert none["ms_ssim_classes"] == 0 and math.isnan(none["ms_ssim_max_over_classes"])
+
+
+def test_orderings_compare_our_means_with_the_paper_s_pairs():
+    def row(variant, is_mean, am, std=0.1):
+        return {"dataset": "cifar10", "labeling": "dynamic", "variant": variant, "is_mean": is_mean,
+                "am_score": am, "is_mean_std_over_seeds": std, "am_score_std_over_seeds": std}
+
+    table = [row("GAN", 3.0, 0.9), row("LabelGAN", 3.5, 1.0), row("AM-GAN", 3.55, 0.5)]
+    found = {(r["metric"], r["paper_better"], r["paper_worse"]): r for r in am_gan.orderings(table)}
+    assert len(found) == 6  # 3 pairs x 2 metrics, dynamic only
+    assert found[("is_mean", "AM-GAN", "GAN")]["agrees"] and found[("is_mean", "AM-GAN", "GAN")]["beyond_seed_spread"]
+    close = found[("is_mean", "AM-GAN", "LabelGAN")]
+    assert close["agrees"] and not close["beyond_seed_spread"]  # 0.05 apart, spread 0.14
+    # AM Score is lower-better: the paper has LabelGAN (0.13) better than GAN (0.45); ours says the opposite
+    flipped = found[("am_score", "LabelGAN", "GAN")]
+    assert flipped["our_gap"] == pytest.approx(-0.1) and not flipped["agrees"]
