@@ -95,6 +95,12 @@ def test_labeled_batches_repeat_permutations_of_the_labeled_set_as_the_code():
     for block in range(5):
         chunk = flat[20 * block : 20 * (block + 1)]
         assert len(torch.unique(chunk, dim=0)) == 20
+    # the exact stream: back-to-back permutations from the method's seeded generator, across batch borders
+    fresh = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=20)
+    reference = torch.Generator().manual_seed(0)
+    expected = torch.cat([torch.randperm(20, generator=reference) for _ in range(8)])
+    drawn = torch.cat([fresh.labeled_batch(size)[1] for size in (30, 50, 80)])
+    assert torch.equal(drawn, fresh.labeled_labels[expected])
 
 
 def test_joint_forward_is_the_same_function_and_is_refused_for_mixing_discriminators():
@@ -179,7 +185,12 @@ def test_labeled_stream_covers_the_set_once_per_pass_and_the_average_skips_froze
     images = torch.cat([method.labeled_batch(10)[0] for _ in range(3)])
     assert torch.equal(torch.bincount(torch.cat(drawn), minlength=10), torch.full((10,), 3))
     assert len(torch.unique(images.flatten(1), dim=0)) == 30  # the second pass, too, draws every image once
-    assert "labeled_queue" in method.state_dict()
+    # the stream's state survives a checkpoint mid-pass and loads into a freshly built method
+    method.labeled_batch(7)
+    fresh = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=30)
+    fresh.load_state_dict(method.state_dict())
+    fresh.noise.set_state(method.noise.get_state())
+    assert torch.equal(fresh.labeled_batch(40)[1], method.labeled_batch(40)[1])
 
     # the evaluation average: trainable parameters averaged from zero, frozen gains copied (as the code)
     discriminator = method.discriminator

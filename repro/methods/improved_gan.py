@@ -125,7 +125,11 @@ class SemiSupervisedGAN(GANMethod):
             if trainable:
                 tensor.zero_()
         self.register_buffer("average_steps", torch.zeros((), dtype=torch.long))
-        self.register_buffer("labeled_queue", torch.zeros(0, dtype=torch.long))  # indices not yet drawn
+        # the labeled stream: the current permutation and how far it has been drawn (fixed shapes, so any
+        # checkpoint loads into a freshly built method); position n means "draw a new permutation first"
+        n_labeled = len(self.labeled_labels)
+        self.register_buffer("labeled_order", torch.arange(n_labeled))
+        self.register_buffer("labeled_position", torch.tensor(n_labeled))
 
     def hparams(self) -> dict[str, Any]:
         return {**super().hparams(), "labeled": len(self.labeled_labels), "use_labels": self.use_labels,
@@ -137,12 +141,19 @@ class SemiSupervisedGAN(GANMethod):
         """The next ``batch_size`` labeled images and their labels from a stream of back-to-back random
         permutations of the labeled set, as the code's repeated, reshuffled copies: every labeled image once
         per pass (4,000 labels: one pass per 40 batches of 100; 20 labels: five passes per batch). The
-        undrawn rest of the stream is a buffer, so checkpoints carry it."""
+        stream's state is in buffers, so checkpoints carry it."""
         n = len(self.labeled_labels)
-        queue = self.labeled_queue.cpu()
-        while len(queue) < batch_size:
-            queue = torch.cat([queue, torch.randperm(n, generator=self.noise)])
-        index, self.labeled_queue = queue[:batch_size], queue[batch_size:].to(self.labeled_queue.device)
+        parts, needed = [], batch_size
+        while needed > 0:
+            if int(self.labeled_position) >= n:
+                self.labeled_order.copy_(torch.randperm(n, generator=self.noise))
+                self.labeled_position.zero_()
+            start = int(self.labeled_position)
+            take = min(needed, n - start)
+            parts.append(self.labeled_order[start : start + take].clone())  # the order is refilled in place
+            self.labeled_position += take
+            needed -= take
+        index = torch.cat(parts)
         index = index.to(self.labeled_labels.device)
         return to_float(self.labeled_images[index], self.value_range), self.labeled_labels[index]
 
