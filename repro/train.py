@@ -363,7 +363,14 @@ def train(
                 f"{run_dir} holds a run with other hyper-parameters:\n" + "\n".join(differences)
                 + "\nUse another run folder, or delete this one to start over."
             )
-        method.load_state_dict(checkpoint["method"])
+        try:
+            method.load_state_dict(checkpoint["method"])
+        except RuntimeError as err:  # same hyper-parameters, but the method's state changed shape or names
+            raise ConfigError(
+                f"{checkpoint_path} was written by a version of {type(method).__name__} whose state does not "
+                f"match this one ({str(err).splitlines()[-1].strip()}). Use another run folder, or delete this "
+                "one to start over."
+            ) from err
         opt_g.load_state_dict(checkpoint["opt_g"])
         opt_d.load_state_dict(checkpoint["opt_d"])
         sched_g.load_state_dict(checkpoint["sched_g"])

@@ -121,6 +121,11 @@ def test_changed_hyper_parameters_are_refused_with_the_difference(tmp_path):
     assert "log_every" not in str(err.value)  # logging frequency may change
     with pytest.raises(ConfigError, match="method.loss: checkpoint 'ns' -> now 'hinge'"):
         train(StandardGAN(TinyG(), TinyD(), loss="hinge"), tiny_data(), CONFIG, tmp_path)
+    # same hyper-parameters, but the method's state changed (a new buffer in a newer version of the code)
+    newer = tiny_method()
+    newer.register_buffer("stream_position", torch.zeros(()))
+    with pytest.raises(ConfigError, match="whose state does not match.*delete this one"):
+        train(newer, tiny_data(), CONFIG, tmp_path)
 
 
 def test_finished_run_only_re_evaluates(tmp_path):
