@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from trainer_speed import matmul_gflops  # run as a script, benchmarks/ is on sys.path
 
 from repro.data import DeviceBatches, load_dataset
 from repro.experiments.improved_gan_mnist import SSLMnistConfig, _build
@@ -37,15 +38,6 @@ def cpu_flags() -> set[str]:
         return set()
     line = next((x for x in text.splitlines() if x.startswith("flags")), "")
     return set(line.split(":", 1)[-1].split())
-
-
-def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    a @ b
-    started = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
 def iterations_per_second(data_dir: str | None, steps: int, joint: bool, precision: str, threads: int) -> float:

@@ -11,17 +11,10 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import am_gan
 
-from ..metrics.test_classifier import bar_digits
-
 
 @pytest.fixture
-def toy_mnist(make_image_zip, tmp_path, isolated_cache):
-    tree = {}
-    for split, n, seed in (("train", 13, 0), ("test", 4, 1)):  # 130 training images: the smoke classifier's 128
-        images, labels = bar_digits(n, seed)
-        tree[split] = {str(k): [img[0] for img, lab in zip(images, labels, strict=True) if lab == k] for k in range(10)}
-    make_image_zip(tree, "mnist-png.zip")
-    return tmp_path
+def toy_mnist(toy_mnist_mirror):
+    return toy_mnist_mirror(13, 4)  # 130 training images: the smoke classifier trains on batches of 128
 
 
 def test_models_train_score_and_summarise(toy_mnist):

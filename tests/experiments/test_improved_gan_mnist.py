@@ -11,15 +11,9 @@ import torch
 from repro.data import load_dataset
 from repro.experiments import improved_gan_mnist as table1
 
-from ..metrics.test_classifier import bar_digits
 
-
-def test_a_run_resumes_and_rows_carry_errors_out_of_the_test_set(make_image_zip, tmp_path, isolated_cache):
-    tree = {}
-    for split, n, seed in (("train", 12, 0), ("test", 4, 1)):
-        images, labels = bar_digits(n, seed)
-        tree[split] = {str(k): [img[0] for img, lab in zip(images, labels, strict=True) if lab == k] for k in range(10)}
-    make_image_zip(tree, "mnist-png.zip")
+def test_a_run_resumes_and_rows_carry_errors_out_of_the_test_set(toy_mnist_mirror, tmp_path):
+    toy_mnist_mirror(12, 4)
     config = table1.SSLMnistConfig(n_labeled=20, iterations=12, batch_size=10, init_batch=50,
                                    hidden_widths=(32, 16), generator_width=16)
     run_dir = tmp_path / table1.run_name(config)
@@ -37,12 +31,8 @@ def test_a_run_resumes_and_rows_carry_errors_out_of_the_test_set(make_image_zip,
     assert table1.run_name(config) != table1.run_name(table1.SSLMnistConfig(n_labeled=20, seed=1))
 
 
-def test_table1_driver_curves_baseline_cache_and_generator(make_image_zip, tmp_path, isolated_cache):
-    tree = {}
-    for split, n, seed in (("train", 12, 0), ("test", 4, 1)):
-        images, labels = bar_digits(n, seed)
-        tree[split] = {str(k): [img[0] for img, lab in zip(images, labels, strict=True) if lab == k] for k in range(10)}
-    make_image_zip(tree, "mnist-png.zip")
+def test_table1_driver_curves_baseline_cache_and_generator(toy_mnist_mirror, tmp_path):
+    toy_mnist_mirror(12, 4)
     configs = [table1.SSLMnistConfig(n_labeled=20, seed=seed, iterations=8, decay_start=4, batch_size=10,
                                      init_batch=50, hidden_widths=(16,), generator_width=8) for seed in (0, 1)]
     gan, baseline = table1.run_table1(configs, tmp_path / "runs", tmp_path, workers=1, eval_every=4)
