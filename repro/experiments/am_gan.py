@@ -29,8 +29,8 @@ from ..metrics.ms_ssim import classwise_ms_ssim
 from ..nets.am_gan import AMGANDiscriminator, AMGANGenerator
 from ..nets.improved_gan import data_dependent_init
 from ..parallel import map_in_processes
-from ..train import CHECKPOINT, TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, read_eval_log
+from ..train import TrainConfig, train
+from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
 
 # Zhou et al. 2018, Table 1 (submission version), CIFAR-10: (IS dynamic, IS predefined, AM dynamic, AM predefined)
 PAPER_TABLE1 = {
@@ -166,12 +166,8 @@ def train_all(configs: Sequence[AMGANConfig], root: str | os.PathLike, data_dir:
 
 def trained_method(config: AMGANConfig, run_dir: str | os.PathLike,
                    data_dir: str | os.PathLike | None = None) -> AMGANFamily:
-    path = Path(run_dir) / CHECKPOINT
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: train the run first (train_all)")
-    method = build(config, padded_dataset(config.dataset, "train", data_dir))
-    method.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["method"])
-    return method
+    checkpoint = trained_checkpoint(run_dir, "train_all")
+    return load_trained(build(config, padded_dataset(config.dataset, "train", data_dir)), checkpoint)
 
 
 def score_model(config: AMGANConfig, run_dir: str | os.PathLike, extractor, n_samples: int,

@@ -25,8 +25,8 @@ from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..metrics.evaluate import real_outputs, sample_generator, score_images
 from ..nets.improved_gan import CifarDiscriminator, CifarGenerator, data_dependent_init
 from ..parallel import map_in_processes
-from ..train import CHECKPOINT, TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, read_eval_log
+from ..train import TrainConfig, train
+from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
 
 # Salimans et al. 2016, Table 2 (CIFAR-10 test error %, mean ± std over 10 splits) and the SVHN table (§6.3)
 PAPER_TABLE2 = {1000: (21.83, 2.01), 2000: (19.61, 2.09), 4000: (18.63, 2.32), 8000: (17.72, 1.82)}
@@ -271,12 +271,8 @@ def train_table3(config: Table3Config, run_dir: str | os.PathLike, data_dir: str
 def table3_generator(config: Table3Config, run_dir: str | os.PathLike,
                      data_dir: str | os.PathLike | None = None) -> torch.nn.Module:
     """The generator of a trained Table 3 run, loaded from its checkpoint."""
-    path = Path(run_dir) / CHECKPOINT
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: train the run first (train_table3)")
-    method = build_table3(config, load_dataset("cifar10", "train", data_dir))
-    method.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["method"])
-    return method.generator
+    checkpoint = trained_checkpoint(run_dir, "train_table3")
+    return load_trained(build_table3(config, load_dataset("cifar10", "train", data_dir)), checkpoint).generator
 
 
 def score_table3(config: Table3Config, run_dir: str | os.PathLike, extractor, n_samples: int,

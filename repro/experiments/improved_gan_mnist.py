@@ -21,8 +21,8 @@ from ..data import DeviceBatches, balanced_labeled_subset, load_dataset, to_floa
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_dependent_init
 from ..parallel import map_in_processes
-from ..train import CHECKPOINT, TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, read_eval_log
+from ..train import TrainConfig, train
+from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
 
 # Salimans et al. 2016, Table 1 ("Our model"): test errors out of 10,000, mean ± std over 10 seeds
 PAPER_TABLE1 = {20: (1677, 452), 50: (221, 136), 100: (93, 6.5), 200: (90, 4.2)}
@@ -174,13 +174,9 @@ def learning_curves(configs: Sequence[SSLMnistConfig], root: str | os.PathLike) 
 def trained_generator(config: SSLMnistConfig, root: str | os.PathLike,
                       data_dir: str | os.PathLike | None = None) -> torch.nn.Module:
     """The generator of a finished run, loaded from its checkpoint."""
-    path = Path(root) / run_name(config) / CHECKPOINT
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: train the run first (run_table1)")
+    checkpoint = trained_checkpoint(Path(root) / run_name(config), "run_table1")
     train_set = load_dataset("mnist", "train", data_dir)
-    method = _build(config, train_set.images, train_set.labels)
-    method.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["method"])
-    return method.generator
+    return load_trained(_build(config, train_set.images, train_set.labels), checkpoint).generator
 
 
 def summarise(rows: list[dict[str, Any]], column: str, model_name: str | None = None) -> list[dict[str, Any]]:

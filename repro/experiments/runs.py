@@ -41,3 +41,22 @@ def keep_row(run_dir: str | os.PathLike | None, row: dict[str, Any]) -> dict[str
     if run_dir is not None:
         write_json_atomic(Path(run_dir) / "result.json", row)
     return row
+
+
+def trained_checkpoint(run_dir: str | os.PathLike, how_to_train: str) -> Path:
+    """The checkpoint of a trained run, or a FileNotFoundError saying how to train it (checked before the
+    caller builds the method, which loads data)."""
+    from ..train import CHECKPOINT
+
+    path = Path(run_dir) / CHECKPOINT
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}: train the run first ({how_to_train})")
+    return path
+
+
+def load_trained(method: Any, checkpoint: Path) -> Any:
+    """Load a checkpoint's method state into a freshly built ``method`` and return it."""
+    import torch
+
+    method.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["method"])
+    return method
