@@ -60,6 +60,7 @@ class AMGANConfig:
     halve_every: int = 100_000
     generator_width: int = 96
     discriminator_width: int = 64
+    precision: str = "fp32"  # "bf16": autocast (AMX on CPUs that have it; tensor cores on GPUs)
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
@@ -114,7 +115,8 @@ def _loop(config: AMGANConfig, eval_every: int, progress: bool) -> TrainConfig:
         betas_g=(0.5, 0.999), betas_d=(0.5, 0.999), seed=config.seed,
         schedule="step" if milestones else "constant", milestones=milestones, gamma=0.5,
         log_every=100, eval_every=eval_every, checkpoint_every=max(1, config.iterations // 20),
-        sample_bn_mode="train", progress=progress,
+        sample_bn_mode="train", progress=progress, precision=config.precision,
+        channels_last=config.precision == "bf16",
     )
 
 

@@ -63,6 +63,7 @@ class SSLImageConfig:
     average_decay: float = 0.9999
     n_unlabeled: int | None = None
     init_batch: int = 500
+    precision: str = "fp32"  # "bf16": autocast (AMX on CPUs that have it; tensor cores on GPUs)
 
     def __post_init__(self) -> None:
         if self.dataset not in PAPER_ERRORS:
@@ -95,6 +96,7 @@ class Table3Config:
     generator_width: int = 128
     reference_size: int = 100  # VBN's reference batch
     init_batch: int = 500
+    precision: str = "fp32"  # "bf16": autocast (AMX on CPUs that have it; tensor cores on GPUs)
 
     COLUMNS = ("our methods", "-VBN+BN", "-L+HA", "-LS", "-L", "-MBF")
 
@@ -152,7 +154,8 @@ def _loop(config, n_gen: int, eval_every: int, progress: bool) -> TrainConfig:
         betas_g=(0.5, 0.999), betas_d=(0.5, 0.999), adam_eps=1e-4, seed=config.seed,
         schedule="constant" if config.decay_start is None else "linear", decay_start=config.decay_start or 0,
         log_every=100, eval_every=eval_every, checkpoint_every=max(1, config.iterations // 20),
-        sample_bn_mode="train", progress=progress,
+        sample_bn_mode="train", progress=progress, precision=config.precision,
+        channels_last=config.precision == "bf16",
     )
 
 
