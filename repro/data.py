@@ -635,6 +635,10 @@ class DeviceBatches:
         while True:
             yield self.next()
 
+    def describe(self) -> dict[str, object]:
+        """What the run's config.json records of the data (compared when a run resumes)."""
+        return {"images": len(self.images), "shape": list(self.images.shape[1:]), "value_range": self.value_range}
+
     def state_dict(self) -> dict:
         return {
             "generator": self.generator.get_state(),
@@ -648,6 +652,34 @@ class DeviceBatches:
         self._order = state["order"].to(self.device)
         self._position = int(state["position"])
         self.epoch = int(state["epoch"])
+
+
+class StackedMNISTBatches(DeviceBatches):
+    """Stacked-MNIST minibatches drawn on the fly, as the MS-GAN code does (ms_gan.md §4.2): each image stacks
+    three digits drawn independently and uniformly, with replacement, from the pool ``digits`` (N, 1, H, W) uint8
+    into the R, G and B channels; labels are the mode ids 100·r + 10·g + b. Resumable like :class:`DeviceBatches`.
+    """
+
+    def __init__(
+        self,
+        digits: np.ndarray | torch.Tensor,
+        labels: np.ndarray | torch.Tensor,
+        batch_size: int,
+        *,
+        device: str | torch.device = "cpu",
+        value_range: ValueRange = "symmetric",
+        seed: int = 0,
+    ) -> None:
+        if as_tensor(digits).ndim != 4 or as_tensor(digits).shape[1] != 1:
+            raise ValueError(f"Stacked-MNIST is built from single-channel digits (N, 1, H, W), got {tuple(digits.shape)}")
+        super().__init__(digits, labels, batch_size, device=device, value_range=value_range, seed=seed)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        images, modes = sample_stacked_mnist(self.images, self.labels, self.batch_size, self.generator)
+        return to_float(images, self.value_range), modes
+
+    def describe(self) -> dict[str, object]:
+        return {**super().describe(), "shape": [3, *self.images.shape[2:]], "stacked_mnist_pool": len(self.images)}
 
 
 def dataset_summary(dataset: ImageDataset) -> dict[str, object]:

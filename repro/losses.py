@@ -124,3 +124,34 @@ def k_plus_one_cross_entropy(class_logits: torch.Tensor, targets: torch.Tensor) 
 def dynamic_labels(class_logits: torch.Tensor) -> torch.Tensor:
     """AM-GAN's dynamic target class t(z) = argmax_k l_k(G(z)) from the same forward pass, as a constant."""
     return class_logits.detach().argmax(dim=1)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Rotation self-supervision: SSGAN (Chen et al. 2019) and MS-GAN's multi-class minimax task (Tran et al. 2019)
+
+
+def rotation_cross_entropy(rotation_logits: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+    """E_k CE(C(T_k x), k), averaged over the rotated batch; ``rotation_logits`` (M, 4) or (M, 5).
+
+    SSGAN's D term on rotated reals (weight β) and G term on rotated fakes (weight α) (ms_gan.md §1.3); MS-GAN's
+    D term on rotated reals with the 5-way head (§1.4)."""
+    return F.cross_entropy(rotation_logits, rotations)
+
+
+def ms_discriminator_task(real_logits: torch.Tensor, real_rotations: torch.Tensor,
+                          fake_logits: torch.Tensor) -> torch.Tensor:
+    """MS-GAN's D/C term (ms_gan.md §1.4, [our reading]): E CE_5(C(T_k x), k) + E CE_5(C(T_k G(z)), fake).
+
+    Logits (M, 5) with "generated" as the last class; rotated reals are classified by rotation, rotated fakes
+    as generated."""
+    fake_class = torch.full((fake_logits.shape[0],), fake_logits.shape[1] - 1, device=fake_logits.device)
+    return F.cross_entropy(real_logits, real_rotations) + F.cross_entropy(fake_logits, fake_class)
+
+
+def ms_generator_task(fake_logits: torch.Tensor, fake_rotations: torch.Tensor) -> torch.Tensor:
+    """MS-GAN's G term (ms_gan.md §1.4, [our reading]): E CE_5(C(T_k G(z)), k) − E CE_5(C(T_k G(z)), fake).
+
+    The softmax normaliser cancels, leaving E[u_fake − u_k] of the logits u (M, 5): computed from logits, exact
+    and stable. Unbounded below against a fixed C, hence a small weight λ_g."""
+    chosen = fake_logits.gather(1, fake_rotations[:, None]).squeeze(1)
+    return (fake_logits[:, -1] - chosen).mean()

@@ -199,8 +199,7 @@ def _config_record(config: TrainConfig, method: GANMethod, data: DeviceBatches, 
     record = dataclasses.asdict(config)
     record["betas_g"], record["betas_d"] = list(config.betas_g), list(config.betas_d)
     record["milestones"] = list(config.milestones)
-    data_record = {"images": len(data.images), "shape": list(data.images.shape[1:]), "value_range": data.value_range}
-    return {"train": record, "method": method.hparams(), "data": data_record, "world_size": world_size}
+    return {"train": record, "method": method.hparams(), "data": data.describe(), "world_size": world_size}
 
 
 def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -1,0 +1,195 @@
+"""MS-GAN (Tran et al. 2019) against SSGAN and the plain GAN: Stacked-MNIST mode coverage (notebook 30) and
+CIFAR-10 FID/KID in the project classifier's feature space (notebook 31). Every run resumes from its folder.
+
+Stacked-MNIST protocol (ms_gan.md §4.2 and §7, the smallest faithful CPU experiment): the K/4 and K/2 nets of
+Unrolled GAN, z = 256, the non-saturating loss, batch 64, Adam 2e-4 (0.5, 0.9); each image stacks three digits
+drawn on the fly from a fixed, class-balanced pool of MNIST training digits (5,000 by default, seed 0: a stated
+deviation from the paper's 55k); modes and KL to uniform of 25,600 samples, each channel read by the project's
+MNIST classifier.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import DeviceBatches, StackedMNISTBatches, balanced_labeled_subset, load_dataset
+from ..errors import ConfigError
+from ..methods.self_supervised import SelfSupervisedGAN
+from ..metrics.classifier import per_channel_labels
+from ..metrics.evaluate import real_outputs, sample_generator, score_images
+from ..metrics.modes import STACKED_MNIST_SAMPLES, mode_coverage
+from ..nets.dcgan import dcgan_nets
+from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
+from ..nets.stacked_mnist import stacked_mnist_nets
+from ..parallel import map_in_processes
+from ..train import TrainConfig, train
+from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+
+MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax"}  # model -> task
+VALUE_RANGE = "symmetric"
+
+
+@dataclass(frozen=True)
+class StackedMNISTConfig:
+    """One Stacked-MNIST run (module docstring). ``weight_d`` / ``weight_g``: None = the task's defaults
+    (SSGAN β 1.0 / α 0.2; MS-GAN λ_d 1.0 / λ_g 0.1)."""
+
+    model: str = "MS-GAN"
+    discriminator: str = "K/4"
+    seed: int = 0
+    iterations: int = 10_000
+    batch_size: int = 64
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.9)
+    loss: str = "ns"
+    weight_d: float | None = None
+    weight_g: float | None = None
+    rotation_scheme: str = "quarter"
+    pool_size: int | None = 5_000  # None: all 60,000 training digits
+    latent_dim: int = 256
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.model == "GAN" and (self.weight_d is not None or self.weight_g is not None):
+            raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
+
+    @property
+    def label(self) -> str:
+        """The model with its non-default weights, e.g. "MS-GAN (λ_g 0.2)"."""
+        weights = [f"{name} {value:g}" for name, value in (("λ_d", self.weight_d), ("λ_g", self.weight_g))
+                   if value is not None]
+        return f"{self.model} ({', '.join(weights)})" if weights else self.model
+
+
+def stacked_run_name(config: StackedMNISTConfig) -> str:
+    model = config.model.replace("-", "")
+    return f"stacked-{model}-{config.discriminator.replace('/', '')}-seed{config.seed}-{config_digest(config)}"
+
+
+def digit_pool(pool_size: int | None, data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST training digits Stacked-MNIST is drawn from: all, or a class-balanced subset (seed 0)."""
+    mnist = load_dataset("mnist", "train", data_dir)
+    if pool_size is None:
+        return mnist.images, mnist.labels
+    index = balanced_labeled_subset(mnist.labels, pool_size, seed=0)
+    return mnist.images[index], mnist.labels[index]
+
+
+def build_stacked(config: StackedMNISTConfig) -> SelfSupervisedGAN:
+    torch.manual_seed(config.seed)
+    generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
+    return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, config.weight_d,
+                             config.weight_g, config.rotation_scheme, seed=config.seed)
+
+
+def stacked_coverage(generator: torch.nn.Module, classifier, n: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Modes (≥1 and ≥10 samples) and KL to uniform of ``n`` samples; also the (n,) mode ids."""
+    images = sample_generator(generator, n, latent_dim=generator.latent_dim, seed=seed, bn_mode="train",
+                              batch_size=64, value_range=VALUE_RANGE)  # batch 64: the official sampling batches
+    digits = per_channel_labels(classifier.model, images)
+    ids = digits @ np.array([100, 10, 1])
+    coverage = mode_coverage(ids)
+    return {"modes": coverage.num_modes, "kl_to_uniform": coverage.kl_to_uniform,
+            "modes_10plus": mode_coverage(ids, min_count=10).num_modes, "samples": n}, ids
+
+
+def _stacked_loop(config: StackedMNISTConfig, eval_every: int, progress: bool) -> TrainConfig:
+    return TrainConfig(
+        steps=config.iterations, batch_size=config.batch_size, lr_g=config.lr, lr_d=config.lr,
+        betas_g=config.betas, betas_d=config.betas, seed=config.seed, log_every=100, eval_every=eval_every,
+        checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train", progress=progress,
+    )
+
+
+def train_stacked(config: StackedMNISTConfig, run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                  eval_every: int = 0, eval_samples: int = 10_000, n_samples: int = STACKED_MNIST_SAMPLES,
+                  classifier_profile: str = "cpu", progress: bool = False) -> dict[str, Any]:
+    """Train (or resume) one run and score its final G on ``n_samples`` samples (kept in the run folder).
+    With ``eval_every`` > 0, modes and KL of ``eval_samples`` samples are logged along the way (eval.csv)."""
+    from ..metrics.classifier import load_classifier
+
+    run_dir = Path(run_dir)
+    classifier = load_classifier("mnist", classifier_profile, data_dir)
+    method = build_stacked(config)
+
+    def evaluate(step: int, generator: torch.nn.Module) -> dict[str, float]:
+        scores, _ = stacked_coverage(generator, classifier, eval_samples, seed=config.seed + 20_000)
+        return {"modes": scores["modes"], "kl_to_uniform": scores["kl_to_uniform"]}
+
+    started = time.perf_counter()
+    digits, labels = digit_pool(config.pool_size, data_dir)
+    data = StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+    result = train(method, data, _stacked_loop(config, eval_every, progress), run_dir,
+                   evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
+    score_dir = run_dir / f"scores-{classifier.name}-{n_samples}"
+    if (kept := cached_row(score_dir)) is not None and kept["steps_trained"] == result.step:
+        return kept
+    scores, ids = stacked_coverage(method.generator, classifier, n_samples, seed=config.seed + 10_000)
+    np.save(run_dir / f"mode_histogram-{n_samples}.npy", np.bincount(ids, minlength=1000))
+    row = {"model": config.label, "discriminator": config.discriminator, "run_seed": config.seed, **scores,
+           "steps_trained": result.step, "wall_seconds": round(time.perf_counter() - started, 1)}
+    return keep_row(score_dir, row)
+
+
+def train_stacked_all(configs: Sequence[StackedMNISTConfig], root: str | os.PathLike,
+                      data_dir: str | os.PathLike | None = None, workers: int = 1, **kwargs: Any) -> list[dict]:
+    arguments = [(c, Path(root) / stacked_run_name(c), data_dir, kwargs.get("eval_every", 0),
+                  kwargs.get("eval_samples", 10_000), kwargs.get("n_samples", STACKED_MNIST_SAMPLES),
+                  kwargs.get("classifier_profile", "cpu")) for c in configs]
+    return map_in_processes(train_stacked, arguments, workers, 1)
+
+
+def mode_histogram(config: StackedMNISTConfig, root: str | os.PathLike,
+                   n_samples: int = STACKED_MNIST_SAMPLES) -> np.ndarray:
+    """The final samples' count per mode (1000,), as saved by :func:`train_stacked`."""
+    path = Path(root) / stacked_run_name(config) / f"mode_histogram-{n_samples}.npy"
+    if not path.exists():
+        raise FileNotFoundError(f"no mode histogram at {path}: train the run first (train_stacked_all)")
+    return np.load(path)
+
+
+def stacked_curves(configs: Sequence[StackedMNISTConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
+    return [row for c in configs for row in read_eval_log(Path(root) / stacked_run_name(c), model=c.label,
+                                                          discriminator=c.discriminator, run_seed=c.seed)]
+
+
+def summarise(rows: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """Mean and std (ddof 1, over seeds) of ``metrics`` per combination of ``keys``, in first-seen order."""
+    summary = []
+    for key in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
+        group = [r for r in rows if tuple(r[k] for k in keys) == key]
+        row: dict[str, Any] = {**dict(zip(keys, key)), "seeds": len(group)}
+        for metric in metrics:
+            values = np.array([r[metric] for r in group], dtype=float)
+            row[metric] = float(values.mean())
+            row[f"{metric}_std_over_seeds"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+        summary.append(row)
+    return summary
+
+
+def claims(table: Sequence[dict[str, Any]], metric: str, higher_better: bool, pairs: Sequence[tuple[str, str]],
+           group_key: str) -> list[dict[str, Any]]:
+    """For each (better, worse) pair the paper claims, per value of ``group_key``: whether our means agree and
+    whether the gap exceeds the combined seed spread sqrt(std_a² + std_b²)."""
+    rows = []
+    for group in dict.fromkeys(r[group_key] for r in table):
+        ours = {r["model"]: r for r in table if r[group_key] == group}
+        for better, worse in pairs:
+            if better not in ours or worse not in ours:
+                continue
+            gap = ours[better][metric] - ours[worse][metric]
+            gap = gap if higher_better else -gap
+            spread = float(np.hypot(ours[better][f"{metric}_std_over_seeds"], ours[worse][f"{metric}_std_over_seeds"]))
+            rows.append({group_key: group, "metric": metric, "claimed_better": better, "claimed_worse": worse,
+                         "our_gap": float(gap), "agrees": bool(gap > 0),
+                         "beyond_seed_spread": bool(gap > spread) if np.isfinite(spread) else None})
+    return rows

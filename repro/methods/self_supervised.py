@@ -1,0 +1,123 @@
+"""Rotation self-supervision on top of a standard GAN: SSGAN (Chen et al. 2019) and MS-GAN's multi-class minimax
+task (Tran et al. 2019, the standard-GAN form "SSGAN-MS"); ms_gan.md §1.3-1.4 and §1.10.
+
+A classifier head C on D's penultimate features predicts the rotation of a rotated image:
+
+* ``task="rotation"`` (SSGAN): a 4-way head. L_D = L_D^GAN + β·E CE_4(C(T_k x), k) on **reals only**;
+  L_G = L_G^GAN + α·E CE_4(C(T_k G(z)), k) on **fakes only**. Defaults α = 0.2, β = 1.0 (compare_gan, mimicry).
+* ``task="minimax"`` (MS-GAN): a 5-way head whose last class is "generated".
+  L_D = L_D^GAN + λ_d·[E CE_5(C(T_k x), k) + E CE_5(C(T_k G(z)), generated)];
+  L_G = L_G^GAN + λ_g·[E CE_5(C(T_k G(z)), k) − E CE_5(C(T_k G(z)), generated)] = L_G^GAN + λ_g·E[u_gen − u_k].
+  Defaults λ_d = 1.0, λ_g = 0.1 (the authors' deleted standard-GAN driver; ms_gan.md §1.7, §1.10).
+* ``task="none"``: the plain GAN, for equal-budget baselines through the same code path.
+
+The adversarial loss sees upright images only; rotated images feed only C (pitfall 17). D is called separately on
+the upright real, upright fake, rotated real and rotated fake batches, each with its own batch statistics where D
+has batch norm, as the official code does (pitfall 6).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import losses
+from ..errors import ConfigError
+from ..rotation import ROTATION_SCHEMES, NUM_ROTATIONS, RotationDraw, apply_rotations, draw_rotations
+from .base import Logs
+from .gan import StandardGAN
+
+TASKS: dict[str, tuple[float, float]] = {  # task -> default (weight on D's term, weight on G's term)
+    "none": (0.0, 0.0),
+    "rotation": (1.0, 0.2),  # SSGAN: β, α
+    "minimax": (1.0, 0.1),  # MS-GAN: λ_d, λ_g
+}
+HEAD = "rotation"
+
+
+class SelfSupervisedGAN(StandardGAN):
+    """A standard GAN (``loss``: "ns", "minimax" or "hinge") plus the rotation task ``task`` (module docstring).
+
+    ``weight_d`` / ``weight_g`` default to the task's (β, α) or (λ_d, λ_g); ``rotation_scheme`` chooses which image
+    gets which rotation (:mod:`repro.rotation`; "quarter" by default, "random" is the official MS code's draw,
+    which is then reused for the fake batch).
+    """
+
+    name = "self_supervised_gan"
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        task: str = "rotation",
+        loss: str = "ns",
+        weight_d: float | None = None,
+        weight_g: float | None = None,
+        rotation_scheme: str = "quarter",
+        seed: int = 0,
+    ) -> None:
+        super().__init__(generator, discriminator, loss, seed)
+        if task not in TASKS:
+            raise ConfigError(f"unknown self-supervised task {task!r}; choose one of {', '.join(TASKS)}")
+        if rotation_scheme not in ROTATION_SCHEMES:
+            raise ConfigError(f"unknown rotation scheme {rotation_scheme!r}; choose one of {', '.join(ROTATION_SCHEMES)}")
+        default_d, default_g = TASKS[task]
+        self.task = task
+        self.weight_d = default_d if weight_d is None else float(weight_d)
+        self.weight_g = default_g if weight_g is None else float(weight_g)
+        if task == "none" and (self.weight_d or self.weight_g):
+            raise ConfigError("task='none' has no self-supervised term to weight; leave weight_d and weight_g unset")
+        self.rotation_scheme = rotation_scheme
+        if task != "none":
+            discriminator.add_head(HEAD, NUM_ROTATIONS + (task == "minimax"))
+
+    def hparams(self) -> dict[str, Any]:
+        return {**super().hparams(), "task": self.task, "weight_d": self.weight_d, "weight_g": self.weight_g,
+                "rotation_scheme": self.rotation_scheme}
+
+    def _draw(self, batch_size: int, device: torch.device) -> RotationDraw:
+        # Drawn on the CPU from the method's own seeded generator (resumable); "quarter" and "all" use no RNG.
+        draw = draw_rotations(batch_size, self.rotation_scheme, self.noise)
+        return RotationDraw(draw.source.to(device), draw.rotation.to(device))
+
+    def _task_logits(self, images: torch.Tensor, draw: RotationDraw) -> torch.Tensor:
+        return self.discriminator.head(HEAD, self.discriminator.features(apply_rotations(images, draw)))
+
+    def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
+        with torch.no_grad():
+            fake = self.generator(self.sample_latent(real.shape[0]))  # one fake batch for both terms
+        real_scores = self.discriminator(real)
+        fake_scores = self.discriminator(fake)
+        adversarial = self.d_loss_fn(real_scores, fake_scores)
+        logs = {"d_real": real_scores.detach().mean(), "d_fake": fake_scores.detach().mean()}
+        if self.task == "none":
+            return adversarial, logs
+        draw = self._draw(real.shape[0], real.device)
+        real_logits = self._task_logits(real, draw)
+        if self.task == "rotation":
+            task_loss = losses.rotation_cross_entropy(real_logits, draw.rotation)
+        else:
+            fake_logits = self._task_logits(fake, draw)
+            task_loss = losses.ms_discriminator_task(real_logits, draw.rotation, fake_logits)
+            logs["d_fake_as_generated"] = (fake_logits.detach().argmax(1) == NUM_ROTATIONS).float().mean()
+        logs["d_task"] = task_loss.detach()
+        logs["d_rotation_accuracy"] = (real_logits.detach().argmax(1) == draw.rotation).float().mean()
+        return adversarial + self.weight_d * task_loss, logs
+
+    def generator_loss(
+        self, batch_size: int, labels: torch.Tensor, real: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, Logs]:
+        fake = self.generator(self.sample_latent(batch_size))
+        adversarial = self.g_loss_fn(self.discriminator(fake))
+        if self.task == "none":
+            return adversarial, {}
+        draw = self._draw(batch_size, fake.device)
+        fake_logits = self._task_logits(fake, draw)
+        if self.task == "rotation":
+            task_loss = losses.rotation_cross_entropy(fake_logits, draw.rotation)
+        else:
+            task_loss = losses.ms_generator_task(fake_logits, draw.rotation)
+        return adversarial + self.weight_g * task_loss, {"g_adversarial": adversarial.detach(),
+                                                         "g_task": task_loss.detach()}

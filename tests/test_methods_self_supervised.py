@@ -1,0 +1,175 @@
+"""repro.rotation, the rotation losses and repro.methods.self_supervised: rotations compose to the identity, the
+schemes assign the stated rotations, SSGAN's D task ignores fakes and its G task ignores reals, the MS G term equals
+logit(generated) − logit(rotation), λ = 0 gives the plain GAN, rotated images never reach the adversarial loss."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from repro import losses
+from repro.data import StackedMNISTBatches
+from repro.errors import ConfigError
+from repro.methods.gan import StandardGAN
+from repro.methods.self_supervised import SelfSupervisedGAN
+from repro.nets.stacked_mnist import stacked_mnist_nets
+from repro.rotation import all_rotations, apply_rotations, draw_rotations, rotate, rotated_batch
+
+
+def test_four_quarter_turns_are_the_identity_and_rotation_is_exact():
+    images = torch.randn(5, 3, 6, 6)
+    turned = images
+    for _ in range(4):
+        turned = rotate(turned, 1)
+    assert torch.equal(turned, images)
+    assert torch.equal(rotate(rotate(images, 1), 3), images)
+    # a 90° turn moves the top-left pixel to the bottom-left (counter-clockwise)
+    assert torch.equal(rotate(images, 1)[:, :, -1, 0], images[:, :, 0, 0])
+    stacked = all_rotations(images)
+    assert stacked.shape == (4, 5, 3, 6, 6) and torch.equal(stacked[0], images)
+
+
+def test_rotation_schemes_assign_the_stated_rotations():
+    quarter = draw_rotations(8, "quarter")
+    assert quarter.rotation.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and quarter.source.tolist() == list(range(8))
+    every = draw_rotations(3, "all")
+    assert sorted(zip(every.source.tolist(), every.rotation.tolist())) == [(i, k) for i in range(3) for k in range(4)]
+    random = draw_rotations(64, "random", torch.Generator().manual_seed(0))
+    pairs = set(zip(random.source.tolist(), random.rotation.tolist()))
+    assert len(random.source) == 64 and len(pairs) == 64  # distinct copies of the 4n, n kept
+    assert set(random.rotation.tolist()) == {0, 1, 2, 3}
+    again = draw_rotations(64, "random", torch.Generator().manual_seed(0))
+    assert torch.equal(random.rotation, again.rotation)
+    with pytest.raises(ConfigError, match="rotation scheme"):
+        draw_rotations(4, "sideways")
+
+
+def test_applied_rotations_match_a_per_image_loop():
+    images = torch.randn(6, 2, 5, 5)
+    draw = draw_rotations(6, "random", torch.Generator().manual_seed(3))
+    expected = torch.stack([torch.rot90(images[s], int(k), (1, 2)) for s, k in zip(draw.source, draw.rotation)])
+    assert torch.equal(apply_rotations(images, draw), expected)
+    rotated, labels = rotated_batch(images, "quarter")
+    assert torch.equal(rotated[-1], torch.rot90(images[-1], 3, (1, 2))) and labels[-1] == 3
+
+
+def test_ms_generator_term_is_logit_generated_minus_logit_rotation():
+    logits = torch.randn(7, 5)
+    rotations = torch.randint(4, (7,))
+    explicit = (F.cross_entropy(logits, rotations) - F.cross_entropy(logits, torch.full((7,), 4)))
+    by_logits = (logits[:, 4] - logits[torch.arange(7), rotations]).mean()
+    assert torch.allclose(losses.ms_generator_task(logits, rotations), explicit, atol=1e-6)
+    assert torch.allclose(losses.ms_generator_task(logits, rotations), by_logits, atol=1e-6)
+    # stable where the softmax form is not: huge logits
+    huge = logits * 1e4
+    assert torch.isfinite(losses.ms_generator_task(huge, rotations))
+
+
+def test_ms_discriminator_term_is_rotation_ce_on_reals_plus_generated_ce_on_fakes():
+    real, fake, k = torch.randn(6, 5), torch.randn(6, 5), torch.randint(4, (6,))
+    expected = F.cross_entropy(real, k) - F.log_softmax(fake, 1)[:, 4].mean()
+    assert torch.allclose(losses.ms_discriminator_task(real, k, fake), expected, atol=1e-6)
+
+
+def nets(seed: int = 0):
+    torch.manual_seed(seed)
+    return stacked_mnist_nets("K/4", latent_dim=16)
+
+
+def replay_fake(method, batch: int) -> torch.Tensor:
+    """The fake batch the next loss call draws first, without consuming the noise stream."""
+    state = method.noise.get_state()
+    with torch.no_grad():
+        fake = method.generator(method.sample_latent(batch))
+    method.noise.set_state(state)
+    return fake
+
+
+def test_zero_weights_give_the_plain_gan():
+    real = torch.rand(8, 3, 28, 28) * 2 - 1
+    for task in ("rotation", "minimax"):
+        g, d = nets()
+        plain = StandardGAN(*nets(), loss="ns", seed=4)
+        ss = SelfSupervisedGAN(g, d, task, "ns", weight_d=0.0, weight_g=0.0, seed=4)
+        plain.train(), ss.train()
+        d_plain, _ = plain.discriminator_loss(real, None)
+        d_ss, _ = ss.discriminator_loss(real, None)
+        g_plain, _ = plain.generator_loss(8, None)
+        g_ss, _ = ss.generator_loss(8, None)
+        assert torch.allclose(d_plain, d_ss) and torch.allclose(g_plain, g_ss)
+
+
+def test_ssgan_discriminator_task_ignores_fakes_and_generator_task_ignores_reals():
+    g, d = nets()
+    method = SelfSupervisedGAN(g, d, "rotation", seed=1)
+    real = torch.rand(8, 3, 28, 28) * 2 - 1
+    fake = replay_fake(method, 8)
+    _, logs = method.discriminator_loss(real, None)
+    rotated, k = rotated_batch(real, "quarter")
+    assert torch.allclose(logs["d_task"], F.cross_entropy(d.head("rotation", d.features(rotated)), k))
+    # D's loss = the adversarial loss on upright real and fake + β·(rotation CE on rotated reals only)
+    method.noise.set_state(method.noise.get_state())
+    fake = replay_fake(method, 8)
+    d_loss, _ = method.discriminator_loss(real, None)
+    expected = losses.d_loss_ns(d(real), d(fake)) + F.cross_entropy(d.head("rotation", d.features(rotated)), k)
+    assert torch.allclose(d_loss, expected, atol=1e-6)
+    # G's loss does not depend on any real image: it takes none
+    fake = replay_fake(method, 8)
+    g_loss, logs = method.generator_loss(8, None)
+    rotated_fake, k = rotated_batch(fake, "quarter")
+    task = F.cross_entropy(d.head("rotation", d.features(rotated_fake)), k)
+    assert torch.allclose(g_loss, losses.g_loss_ns(d(fake)) + 0.2 * task, atol=1e-6)
+
+
+def test_rotated_images_never_reach_the_adversarial_head():
+    g, d = nets()
+    method = SelfSupervisedGAN(g, d, "minimax", seed=2)
+    seen = []
+    d.adversarial_head.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].detach().clone()))
+    real = torch.rand(8, 3, 28, 28) * 2 - 1
+    fake = replay_fake(method, 8)
+    method.discriminator_loss(real, None)
+    assert len(seen) == 2
+    assert torch.equal(seen[0], d.features(real).detach()) and torch.allclose(seen[1], d.features(fake).detach())
+
+
+def test_ms_method_losses_match_their_definitions_and_train_the_head():
+    g, d = nets()
+    method = SelfSupervisedGAN(g, d, "minimax", weight_d=1.0, weight_g=0.5, seed=3)
+    assert d.heads["rotation"].out_features == 5
+    real = torch.rand(8, 3, 28, 28) * 2 - 1
+    fake_adv = fake_task = replay_fake(method, 8)  # one fake batch serves both terms
+    d_loss, logs = method.discriminator_loss(real, None)
+    rotated_real, k = rotated_batch(real, "quarter")
+    rotated_fake, _ = rotated_batch(fake_task, "quarter")
+    head = lambda x: d.head("rotation", d.features(x))  # noqa: E731
+    expected_task = losses.ms_discriminator_task(head(rotated_real), k, head(rotated_fake))
+    assert torch.allclose(logs["d_task"], expected_task, atol=1e-6)
+    assert torch.allclose(d_loss, losses.d_loss_ns(d(real), d(fake_adv)) + expected_task, atol=1e-5)
+    optimizer = torch.optim.Adam(d.parameters(), 1e-3)
+    before = d.heads["rotation"].weight.detach().clone()
+    method.discriminator_step(real, None, optimizer)
+    assert not torch.equal(before, d.heads["rotation"].weight)
+
+
+def test_bad_options_are_refused_with_the_choices():
+    with pytest.raises(ConfigError, match="rotation, minimax"):
+        SelfSupervisedGAN(*nets(), "jigsaw")
+    with pytest.raises(ConfigError, match="task='none'"):
+        SelfSupervisedGAN(*nets(), "none", weight_g=0.1)
+
+
+def test_stacked_mnist_batches_stack_three_independent_digits_and_resume():
+    digits = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 1, 4, 4).contiguous()
+    labels = torch.arange(10)
+    batches = StackedMNISTBatches(digits, labels, 8, value_range="unit", seed=0)
+    images, modes = batches.next()
+    assert images.shape == (8, 3, 4, 4)
+    channel_digits = (images[:, :, 0, 0] * 255).round().long()
+    assert torch.equal(channel_digits @ torch.tensor([100, 10, 1]), modes)
+    state = batches.state_dict()
+    after = batches.next()
+    batches.load_state_dict(state)
+    assert torch.equal(batches.next()[1], after[1])
+    assert batches.describe()["shape"] == [3, 4, 4]
