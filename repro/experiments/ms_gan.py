@@ -193,3 +193,9 @@ def claims(table: Sequence[dict[str, Any]], metric: str, higher_better: bool, pa
                          "our_gap": float(gap), "agrees": bool(gap > 0),
                          "beyond_seed_spread": bool(gap > spread) if np.isfinite(spread) else None})
     return rows
+
+
+def trained_stacked(config: StackedMNISTConfig, root: str | os.PathLike) -> SelfSupervisedGAN:
+    """The trained method of a finished run (FileNotFoundError saying how to train it otherwise)."""
+    checkpoint = trained_checkpoint(Path(root) / stacked_run_name(config), "train_stacked_all")
+    return load_trained(build_stacked(config), checkpoint)
