@@ -37,6 +37,12 @@ MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax
 VALUE_RANGE = "symmetric"
 
 
+def model_label(model: str, weight_d: float | None, weight_g: float | None) -> str:
+    """The model with its non-default weights, e.g. "MS-GAN (λ_g 0.2)"."""
+    weights = [f"{name} {value:g}" for name, value in (("λ_d", weight_d), ("λ_g", weight_g)) if value is not None]
+    return f"{model} ({', '.join(weights)})" if weights else model
+
+
 @dataclass(frozen=True)
 class StackedMNISTConfig:
     """One Stacked-MNIST run (module docstring). ``weight_d`` / ``weight_g``: None = the task's defaults
@@ -64,10 +70,7 @@ class StackedMNISTConfig:
 
     @property
     def label(self) -> str:
-        """The model with its non-default weights, e.g. "MS-GAN (λ_g 0.2)"."""
-        weights = [f"{name} {value:g}" for name, value in (("λ_d", self.weight_d), ("λ_g", self.weight_g))
-                   if value is not None]
-        return f"{self.model} ({', '.join(weights)})" if weights else self.model
+        return model_label(self.model, self.weight_d, self.weight_g)
 
 
 def stacked_run_name(config: StackedMNISTConfig) -> str:
@@ -199,3 +202,127 @@ def trained_stacked(config: StackedMNISTConfig, root: str | os.PathLike) -> Self
     """The trained method of a finished run (FileNotFoundError saying how to train it otherwise)."""
     checkpoint = trained_checkpoint(Path(root) / stacked_run_name(config), "train_stacked_all")
     return load_trained(build_stacked(config), checkpoint)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# CIFAR-10 (notebook 31): DCGAN and SNGAN backbones, FID and KID in the project classifier's feature space
+
+BACKBONES: dict[str, dict[str, Any]] = {
+    # DCGAN: BN in D, no SN, the non-saturating loss, Adam (0.5, 0.999), one D step per G step (Radford et al.)
+    "dcgan": {"loss": "ns", "betas": (0.5, 0.999), "n_dis": 1},
+    # SNGAN standard CNN: SN, hinge, Adam (0.0, 0.9), two D steps (ms_gan.md §3.3, the setting SSGAN reproduces at)
+    "sngan": {"loss": "hinge", "betas": (0.0, 0.9), "n_dis": 2},
+    "sngan_resnet": {"loss": "hinge", "betas": (0.0, 0.9), "n_dis": 2},
+}
+
+
+@dataclass(frozen=True)
+class CifarConfig:
+    """One CIFAR-10 run: ``model`` on ``backbone`` (:data:`BACKBONES`) at ``width`` (DCGAN: base channels of G and
+    D; SNGAN CNN: D's base width, G twice it as MS-GAN's code; ResNet: both widths), batch 64, Adam 2e-4."""
+
+    model: str = "MS-GAN"
+    backbone: str = "sngan"
+    seed: int = 0
+    iterations: int = 100_000  # G steps
+    batch_size: int = 64
+    lr: float = 2e-4
+    width: int = 64
+    weight_d: float | None = None
+    weight_g: float | None = None
+    rotation_scheme: str = "quarter"
+    precision: str = "fp32"
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.backbone not in BACKBONES:
+            raise ConfigError(f"unknown backbone {self.backbone!r}; choose one of {', '.join(BACKBONES)}")
+        if self.model == "GAN" and (self.weight_d is not None or self.weight_g is not None):
+            raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
+
+    @property
+    def label(self) -> str:
+        return model_label(self.model, self.weight_d, self.weight_g)
+
+
+def cifar_run_name(config: CifarConfig) -> str:
+    return f"cifar10-{config.model.replace('-', '')}-{config.backbone}-seed{config.seed}-{config_digest(config)}"
+
+
+def build_cifar(config: CifarConfig) -> SelfSupervisedGAN:
+    torch.manual_seed(config.seed)
+    if config.backbone == "dcgan":
+        generator, discriminator = dcgan_nets(latent_dim=128, width=config.width)
+    elif config.backbone == "sngan":
+        generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width, discriminator_width=config.width)
+    else:
+        generator, discriminator = sngan_resnet_nets(generator_width=config.width, discriminator_width=config.width)
+    return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], BACKBONES[config.backbone]["loss"],
+                             config.weight_d, config.weight_g, config.rotation_scheme, seed=config.seed)
+
+
+def _cifar_loop(config: CifarConfig, eval_every: int, progress: bool) -> TrainConfig:
+    betas = BACKBONES[config.backbone]["betas"]
+    return TrainConfig(
+        steps=config.iterations, batch_size=config.batch_size, n_dis=BACKBONES[config.backbone]["n_dis"],
+        lr_g=config.lr, lr_d=config.lr, betas_g=betas, betas_d=betas, seed=config.seed, log_every=100,
+        eval_every=eval_every, checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train",
+        progress=progress, precision=config.precision, channels_last=config.precision == "bf16",
+    )
+
+
+def cifar_scores(generator: torch.nn.Module, extractor, reference, n: int, seed: int) -> dict[str, Any]:
+    """FID, KID and IS of ``n`` samples under ``extractor`` against ``reference`` (BN in training mode)."""
+    images = sample_generator(generator, n, latent_dim=generator.latent_dim, seed=seed, bn_mode="train",
+                              batch_size=64, value_range=VALUE_RANGE)
+    return score_images(images, extractor, reference=reference, metrics=("is", "fid", "kid"), value_range=VALUE_RANGE)
+
+
+def train_cifar(config: CifarConfig, run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                eval_every: int = 0, eval_samples: int = 2_000, n_samples: int = 5_000, n_real: int = 10_000,
+                classifier_profile: str = "cpu", progress: bool = False) -> dict[str, Any]:
+    """Train (or resume) one run and score its final G: FID/KID/IS of ``n_samples`` samples against ``n_real``
+    training images (the MS-GAN code's 10k-real / 5k-fake protocol, in the classifier's feature space). With
+    ``eval_every`` > 0, FID of ``eval_samples`` samples is logged along the way (eval.csv)."""
+    from ..metrics.classifier import load_classifier
+
+    run_dir = Path(run_dir)
+    classifier = load_classifier("cifar10", classifier_profile, data_dir)
+    reference = real_outputs("cifar10", "train", classifier, n_real, data_dir)
+    method = build_cifar(config)
+
+    def evaluate(step: int, generator: torch.nn.Module) -> dict[str, float]:
+        scores = cifar_scores(generator, classifier, reference, eval_samples, seed=config.seed + 20_000)
+        return {"fid": scores["fid"], "kid_mean": scores["kid_mean"], "is_mean": scores["is_mean"]}
+
+    started = time.perf_counter()
+    train_set = load_dataset("cifar10", "train", data_dir)
+    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+    result = train(method, data, _cifar_loop(config, eval_every, progress), run_dir,
+                   evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
+    score_dir = run_dir / f"scores-{classifier.name}-{n_samples}-{n_real}"
+    if (kept := cached_row(score_dir)) is not None and kept["steps_trained"] == result.step:
+        return kept
+    scores = cifar_scores(method.generator, classifier, reference, n_samples, seed=config.seed + 10_000)
+    row = {"model": config.label, "backbone": config.backbone, "run_seed": config.seed, **scores,
+           "steps_trained": result.step, "wall_seconds": round(time.perf_counter() - started, 1)}
+    return keep_row(score_dir, row)
+
+
+def train_cifar_all(configs: Sequence[CifarConfig], root: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                    workers: int = 1, eval_every: int = 0, eval_samples: int = 2_000, n_samples: int = 5_000,
+                    n_real: int = 10_000, classifier_profile: str = "cpu") -> list[dict[str, Any]]:
+    arguments = [(c, Path(root) / cifar_run_name(c), data_dir, eval_every, eval_samples, n_samples, n_real,
+                  classifier_profile) for c in configs]
+    return map_in_processes(train_cifar, arguments, workers, 1)
+
+
+def cifar_curves(configs: Sequence[CifarConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
+    return [row for c in configs for row in read_eval_log(Path(root) / cifar_run_name(c), model=c.label,
+                                                          backbone=c.backbone, run_seed=c.seed)]
+
+
+def trained_cifar(config: CifarConfig, root: str | os.PathLike) -> SelfSupervisedGAN:
+    checkpoint = trained_checkpoint(Path(root) / cifar_run_name(config), "train_cifar_all")
+    return load_trained(build_cifar(config), checkpoint)
