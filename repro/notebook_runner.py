@@ -136,6 +136,8 @@ def run_notebook(
         command += ["-y", json.dumps({key: value})]
     env = {**os.environ, "REPRO_RESULTS_DIR": str(root), "PYTHONUNBUFFERED": "1"}
 
+    # What ran: read before the run, so that editing the notebook or committing meanwhile cannot mislabel it
+    source_sha256, commit = file_sha256(notebook), git_commit()
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:
@@ -158,8 +160,8 @@ def run_notebook(
         status=status,
         start_utc=start_utc,
         duration_s=round(time.time() - start, 1),
-        git_commit=git_commit(),
-        notebook_sha256=file_sha256(notebook),
+        git_commit=commit,
+        notebook_sha256=source_sha256,
         executed=_relative(executed),
         log=_relative(log),
         python=sys.version.split()[0],
