@@ -80,3 +80,8 @@ def test_orderings_compare_our_means_with_the_paper_s_pairs():
     # AM Score is lower-better: the paper has LabelGAN (0.13) better than GAN (0.45); ours says the opposite
     flipped = found[("am_score", "LabelGAN", "GAN")]
     assert flipped["our_gap"] == pytest.approx(-0.1) and not flipped["agrees"]
+    # the same pairs on a second dataset: only that dataset's rows are compared, and rows say which
+    mnist = [{**r, "dataset": "mnist", "is_mean": -r["is_mean"]} for r in table]
+    on_mnist = {(r["metric"], r["paper_better"], r["paper_worse"]): r for r in am_gan.orderings(table + mnist, "mnist")}
+    assert not on_mnist[("is_mean", "AM-GAN", "GAN")]["agrees"]
+    assert {r["dataset"] for r in on_mnist.values()} == {"mnist"}
