@@ -671,7 +671,9 @@ class StackedMNISTBatches(DeviceBatches):
         seed: int = 0,
     ) -> None:
         if as_tensor(digits).ndim != 4 or as_tensor(digits).shape[1] != 1:
-            raise ValueError(f"Stacked-MNIST is built from single-channel digits (N, 1, H, W), got {tuple(digits.shape)}")
+            raise ValueError(
+                f"Stacked-MNIST is built from single-channel digits (N, 1, H, W), got {tuple(digits.shape)}"
+            )
         super().__init__(digits, labels, batch_size, device=device, value_range=value_range, seed=seed)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:

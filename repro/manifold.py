@@ -41,7 +41,9 @@ def median_bandwidth(embeddings: torch.Tensor) -> torch.Tensor:
     return off_diagonal.median().clamp_min(1e-12)
 
 
-def gram(a: torch.Tensor, b: torch.Tensor, kernel: str, two_sigma_sq: torch.Tensor | float | None = None) -> torch.Tensor:
+def gram(
+    a: torch.Tensor, b: torch.Tensor, kernel: str, two_sigma_sq: torch.Tensor | float | None = None
+) -> torch.Tensor:
     """The Gram matrix k(a_i, b_j) (n, m). ``two_sigma_sq`` (2σ²) is needed by the Gaussian kernels."""
     if kernel == "linear":
         return a @ b.T

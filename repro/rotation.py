@@ -47,7 +47,10 @@ class RotationDraw(NamedTuple):
 
 
 def draw_rotations(
-    batch_size: int, scheme: RotationScheme, generator: torch.Generator | None = None, device: str | torch.device = "cpu"
+    batch_size: int,
+    scheme: RotationScheme,
+    generator: torch.Generator | None = None,
+    device: str | torch.device = "cpu",
 ) -> RotationDraw:
     """The rotation assignment of a batch of ``batch_size`` images under ``scheme`` (module docstring).
 

@@ -71,7 +71,8 @@ def test_correlation_statistic_follows_the_spec():
     mean, std = real.mean(0), real.std(0)
     # identical rows are perfectly correlated
     collapsed = real[:1].repeat(8, 1) + 0.0
-    assert float(average_pairwise_correlation(collapsed + torch.randn(8, 16, dtype=F64) * 1e-9, mean, std)) == pytest.approx(1.0, abs=1e-6)
+    nearly_identical = collapsed + torch.randn(8, 16, dtype=F64) * 1e-9
+    assert float(average_pairwise_correlation(nearly_identical, mean, std)) == pytest.approx(1.0, abs=1e-6)
     # a batch standardised with its own statistics has rho ≈ -1/(n-1) whatever its diversity (the §1.5 trap)
     own = average_pairwise_correlation(real, mean, std)
     assert float(own) == pytest.approx(-1 / 63, abs=1e-3)  # exact before the rows are normalised
@@ -105,8 +106,9 @@ def test_generator_loss_is_differentiable_through_g_only_and_the_bank_is_fifo_an
     d_before = [p.detach().clone() for p in method.discriminator.parameters()]
     g_before = [p.detach().clone() for p in method.generator.parameters()]
     method.generator_step(6, None, torch.optim.SGD(method.generator.parameters(), 0.1), real)
-    assert all(torch.equal(a, p) and p.grad is None for a, p in zip(d_before, method.discriminator.parameters()))
-    assert any(not torch.equal(a, p) for a, p in zip(g_before, method.generator.parameters()))
+    d_after = list(method.discriminator.parameters())
+    assert all(torch.equal(a, p) and p.grad is None for a, p in zip(d_before, d_after, strict=True))
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, method.generator.parameters(), strict=True))
     state = method.state_dict()
     restored = ManifoldMatchingGAN(*nets(), bank_size=2)
     restored.load_state_dict(state)

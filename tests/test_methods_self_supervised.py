@@ -34,9 +34,10 @@ def test_rotation_schemes_assign_the_stated_rotations():
     quarter = draw_rotations(8, "quarter")
     assert quarter.rotation.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and quarter.source.tolist() == list(range(8))
     every = draw_rotations(3, "all")
-    assert sorted(zip(every.source.tolist(), every.rotation.tolist())) == [(i, k) for i in range(3) for k in range(4)]
+    pairs = sorted(zip(every.source.tolist(), every.rotation.tolist(), strict=True))
+    assert pairs == [(i, k) for i in range(3) for k in range(4)]
     random = draw_rotations(64, "random", torch.Generator().manual_seed(0))
-    pairs = set(zip(random.source.tolist(), random.rotation.tolist()))
+    pairs = set(zip(random.source.tolist(), random.rotation.tolist(), strict=True))
     assert len(random.source) == 64 and len(pairs) == 64  # distinct copies of the 4n, n kept
     assert set(random.rotation.tolist()) == {0, 1, 2, 3}
     again = draw_rotations(64, "random", torch.Generator().manual_seed(0))
@@ -48,7 +49,8 @@ def test_rotation_schemes_assign_the_stated_rotations():
 def test_applied_rotations_match_a_per_image_loop():
     images = torch.randn(6, 2, 5, 5)
     draw = draw_rotations(6, "random", torch.Generator().manual_seed(3))
-    expected = torch.stack([torch.rot90(images[s], int(k), (1, 2)) for s, k in zip(draw.source, draw.rotation)])
+    pairs = zip(draw.source, draw.rotation, strict=True)
+    expected = torch.stack([torch.rot90(images[s], int(k), (1, 2)) for s, k in pairs])
     assert torch.equal(apply_rotations(images, draw), expected)
     rotated, labels = rotated_batch(images, "quarter")
     assert torch.equal(rotated[-1], torch.rot90(images[-1], 3, (1, 2))) and labels[-1] == 3

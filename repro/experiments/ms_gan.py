@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ def summarise(rows: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequ
     summary = []
     for key in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
         group = [r for r in rows if tuple(r[k] for k in keys) == key]
-        row: dict[str, Any] = {**dict(zip(keys, key)), "seeds": len(group)}
+        row: dict[str, Any] = {**dict(zip(keys, key, strict=True)), "seeds": len(group)}
         for metric in metrics:
             values = np.array([r[metric] for r in group], dtype=float)
             row[metric] = float(values.mean())

@@ -145,7 +145,8 @@ class ManifoldMatchingGAN(GANMethod):
         """Centre distance and radii of two embedding sets under this method's kernel (for monitoring)."""
         bandwidth = None if self.kernel == "linear" else median_bandwidth(real_embeddings)
         kernel = "linear" if self.averaging == "ema" else self.kernel
-        return {k: float(v) for k, v in manifold_statistics(real_embeddings, fake_embeddings, kernel, bandwidth).items()}
+        statistics = manifold_statistics(real_embeddings, fake_embeddings, kernel, bandwidth)
+        return {name: float(value) for name, value in statistics.items()}
 
     def get_extra_state(self) -> dict[str, Any]:
         """Checkpointed: the noise generator, the bank and the moving averages (a resumed run continues them)."""

@@ -25,7 +25,7 @@ from torch import nn
 
 from .. import losses
 from ..errors import ConfigError
-from ..rotation import ROTATION_SCHEMES, NUM_ROTATIONS, RotationDraw, apply_rotations, draw_rotations
+from ..rotation import NUM_ROTATIONS, ROTATION_SCHEMES, RotationDraw, apply_rotations, draw_rotations
 from .base import Logs
 from .gan import StandardGAN
 
@@ -62,7 +62,9 @@ class SelfSupervisedGAN(StandardGAN):
         if task not in TASKS:
             raise ConfigError(f"unknown self-supervised task {task!r}; choose one of {', '.join(TASKS)}")
         if rotation_scheme not in ROTATION_SCHEMES:
-            raise ConfigError(f"unknown rotation scheme {rotation_scheme!r}; choose one of {', '.join(ROTATION_SCHEMES)}")
+            raise ConfigError(
+                f"unknown rotation scheme {rotation_scheme!r}; choose one of {', '.join(ROTATION_SCHEMES)}"
+            )
         default_d, default_g = TASKS[task]
         self.task = task
         self.weight_d = default_d if weight_d is None else float(weight_d)
