@@ -28,6 +28,7 @@ NOT_YET_RUN_AT_CPU = {
     "30_ms_gan_stacked_mnist",
     "31_ms_gan_cifar",
     "40_mmgan",
+    "90_summary",
 }
 PROTOCOL_COLUMNS = ("profile", "seed", "git_commit", "torch", "python", "created_utc")
 

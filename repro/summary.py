@@ -1,0 +1,305 @@
+"""``results/SUMMARY.md``: each paper's claims beside our committed numbers, with the protocol and a verdict.
+
+Read from the committed tables of ``results/<profile>/`` only (no training, no scoring), so it is regenerated in
+seconds by notebook 90 or ``python -m repro.summary``. The README's results section is this file's text between
+two markers (:func:`update_readme`); a test keeps them equal.
+
+Verdicts (one per claim):
+
+* ``reproduced``: our number is within max(2 × our seed std, 25% of the paper's value) of the paper's;
+* ``reproduced in ordering only``: the paper's comparison holds in our runs beyond the seed spread, while values
+  are not comparable (another extractor, CPU scale) or not close;
+* ``not reproduced``: the comparison does not hold, or holds only within the seed spread (the reason says which);
+* ``not run here``: no committed results for that table yet (the reason says what is needed).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .files import atomic_path
+from .paths import REPO_ROOT, results_root
+
+VERDICTS = ("reproduced", "reproduced in ordering only", "not reproduced", "not run here")
+README_BEGIN = "<!-- results summary: generated from results/SUMMARY.md by notebooks/90_summary; do not edit -->"
+README_END = "<!-- end of results summary -->"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One line of the summary: what the paper says, what we measured, under which protocol, and the verdict."""
+
+    claim: str
+    paper: str
+    ours: str
+    protocol: str
+    verdict: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def read_table(root: Path, notebook: str, table: str) -> list[dict[str, str]] | None:
+    """The rows of ``root/notebook/table.csv``, or None when that notebook has not written it."""
+    path = root / notebook / f"{table}.csv"
+    if not path.exists():
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _mean_std(mean: float, std: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
+
+
+def _not_run(claim: str, paper: str, notebook: str, why: str = "") -> Claim:
+    return Claim(claim, paper, "—", "—", "not run here",
+                 why or f"no committed cpu results yet: ./run_all.sh {notebook[:2]}")
+
+
+def value_verdict(ours: float, ours_std: float, paper: float) -> bool:
+    """True when ``ours`` is within max(2 std, 25% of the paper's value) of ``paper``."""
+    tolerance = max(2 * (0.0 if math.isnan(ours_std) else ours_std), 0.25 * abs(paper))
+    return abs(ours - paper) <= tolerance
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Paper 1: Improved GAN
+
+
+def improved_gan_claims(root: Path) -> list[Claim]:
+    claims = []
+    rows = read_table(root, "10_improved_gan_semisupervised_mnist", "table1")
+    if rows is None:
+        claims.append(_not_run("Table 1: MNIST semi-supervised test errors", "0.93% at 100 labels",
+                               "10_improved_gan_semisupervised_mnist"))
+    for labels in dict.fromkeys(r["labels"] for r in rows or ()):
+        gan = next((r for r in rows if r["labels"] == labels and r["model"].endswith("averaged D")), None)
+        if gan is None:
+            continue
+        supervised = next((r for r in rows if r["labels"] == labels and r["model"].startswith("supervised")), None)
+        ours, std = _number(gan["error_percent"]), _number(gan["error_percent_std"])
+        paper = _number(gan["paper_error_percent"])
+        protocol = f"{gan['profile']}, {gan['epochs']} epochs (paper 300), {gan['seeds']} seed(s), averaged D"
+        text = f"{_mean_std(ours, std)}% (supervised only: {_number(supervised['error_percent']):.2f}%)"
+        beats_supervised = supervised is not None and ours < _number(supervised["error_percent"])
+        if value_verdict(ours, std, paper):
+            verdict, reason = "reproduced", ""
+        elif beats_supervised:
+            verdict = "reproduced in ordering only"
+            reason = "unlabeled data beats the supervised-only baseline; the error is not the paper's at CPU scale"
+        else:
+            verdict, reason = "not reproduced", "no gain over the supervised-only baseline"
+        claims.append(Claim(f"Table 1: MNIST test error, {labels} labels", f"{paper:.2f}% ({gan['paper_errors']} "
+                            "errors)", text, protocol, verdict, reason))
+    for notebook, table, claim, paper in (
+        ("11_improved_gan_semisupervised_cifar_svhn", "table2_svhn", "Table 2: CIFAR-10 test error, 4,000 labels",
+         "18.63 ± 2.32%"),
+        ("12_improved_gan_cifar_ablation", "table3", "Table 3: IS of 'our methods' vs the ablations", "8.09 ± 0.07"),
+    ):
+        if read_table(root, notebook, table) is None:
+            claims.append(_not_run(claim, paper, notebook))
+    return claims
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Paper 2: AM-GAN
+
+# The paper's main messages as (better, worse) pairs of Table 1
+AM_GAN_KEY_PAIRS = (("AM-GAN", "GAN"), ("AM-GAN", "AC-GAN*"), ("LabelGAN", "AC-GAN*"), ("AC-GAN*+", "AC-GAN*"),
+                    ("AM-GAN", "LabelGAN"))
+
+
+def _ordering_claim(row: dict[str, str], metric_name: str, protocol: str, paper_text: str) -> Claim:
+    agrees, beyond = row["agrees"] == "True", row["beyond_seed_spread"] == "True"
+    if agrees and beyond:
+        verdict, reason = "reproduced in ordering only", "values use the project's classifier, at CPU scale"
+    elif agrees:
+        verdict, reason = "not reproduced", "same direction, but within the seed spread"
+    else:
+        verdict, reason = "not reproduced", "the opposite ordering in our runs"
+    gap = _number(row["our_gap"])
+    return Claim(f"{row['paper_better']} better than {row['paper_worse']} ({metric_name})", paper_text,
+                 f"{gap:+.3g} (> 0: the paper's direction)", protocol, verdict, reason)
+
+
+def am_gan_claims(root: Path) -> list[Claim]:
+    from .experiments.am_gan import PAPER_TABLE1
+
+    rows = read_table(root, "20_am_gan", "orderings")
+    if rows is None:
+        return [_not_run("Table 1 orderings (IS, AM Score)", "AM-GAN best on both", "20_am_gan")]
+    claims = []
+    for dataset in dict.fromkeys(r.get("dataset", "cifar10") for r in rows):
+        for row in rows:
+            pair = (row["paper_better"], row["paper_worse"])
+            if row.get("dataset", "cifar10") != dataset or pair not in AM_GAN_KEY_PAIRS or row["labeling"] != "dynamic":
+                continue
+            metric_name, column = ("IS", 0) if row["metric"] == "is_mean" else ("AM Score", 2)
+            paper_text = f"{PAPER_TABLE1[pair[0]][column]} vs {PAPER_TABLE1[pair[1]][column]} (CIFAR-10)"
+            protocol = (f"{row['profile']}, {dataset}, {row['iterations']} iterations, widths {row['widths']}, "
+                        f"seeds {row['seed']}, {row['n_samples']} samples, project classifier")
+            claims.append(_ordering_claim(row, metric_name, protocol, paper_text))
+    defects = read_table(root, "21_am_score_vs_inception_score", "defects")
+    if defects is None:
+        claims.append(_not_run("The AM Score sees class imbalance that IS mixes up", "§5 analysis",
+                               "21_am_score_vs_inception_score"))
+    else:
+        ours = [r for r in defects if r["experiment"] == "imbalance" and "Inception" not in r["extractor"]]
+        ours.sort(key=lambda r: _number(r["setting"]))
+        kl = [_number(r["am_marginal_kl"]) for r in ours]
+        entropy = [_number(r["am_entropy"]) for r in ours]
+        monotone = all(b > a for a, b in zip(kl, kl[1:], strict=False))
+        flat = max(entropy) - min(entropy) <= 0.1 * max(entropy)
+        claims.append(Claim(
+            "AM Score: a class-imbalanced marginal shows in its KL term, not in the per-sample entropy",
+            "the AM Score's decomposition (§4)",
+            f"marginal KL {kl[0]:.3g} → {kl[-1]:.3g}, entropy {min(entropy):.3f}..{max(entropy):.3f}",
+            f"{ours[0]['profile']}, real CIFAR-10 train subsets of {ours[0]['n_subset']}, project classifier",
+            "reproduced" if monotone and flat else "not reproduced",
+            "" if monotone and flat else "the KL term is not monotone in the imbalance, or the entropy moved"))
+    return claims
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Paper 3: MS-GAN
+
+
+def ms_gan_claims(root: Path) -> list[Claim]:
+    claims = []
+    rows = read_table(root, "30_ms_gan_stacked_mnist", "claims")
+    if rows is None:
+        claims.append(_not_run("Stacked-MNIST: MS-GAN covers more modes than SSGAN", "not available to us",
+                               "30_ms_gan_stacked_mnist"))
+    for row in rows or ():
+        metric = "modes" if row["metric"] == "modes" else "KL to uniform"
+        protocol = (f"{row['profile']}, Stacked-MNIST {row['discriminator']}, {row['iterations']} iterations, "
+                    f"seeds {row['seed']}, {row['n_samples']} samples")
+        claim = _ordering_claim({**row, "paper_better": row["claimed_better"], "paper_worse": row["claimed_worse"]},
+                                metric, protocol, "claimed (numbers not available to us)")
+        claims.append(Claim(f"{claim.claim}, {row['discriminator']}", *list(asdict(claim).values())[1:]))
+    if read_table(root, "31_ms_gan_cifar", "claims") is None:
+        claims.append(_not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN", "11.40 (MS-DistGAN, ResNet)",
+                               "31_ms_gan_cifar"))
+    return claims
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Paper 4: MMGAN
+
+
+def mmgan_claims(root: Path) -> list[Claim]:
+    rows = read_table(root, "40_mmgan", "comparison")
+    if rows is None:
+        return [_not_run("MMGAN (our interpretation) beats DCGAN and feature matching", "unsupervised CIFAR-10 IS 7.8",
+                         "40_mmgan")]
+    claims = []
+    for dataset, metric, higher in (("stacked_mnist", "modes", True), ("mnist", "fid", False),
+                                    ("cifar10", "fid", False)):
+        by_model = {r["model"]: r for r in rows if r["dataset"] == dataset}
+        if "MMGAN" not in by_model:
+            continue
+        for baseline in ("DCGAN", "FM"):
+            if baseline not in by_model:
+                continue
+            ours, other = by_model["MMGAN"], by_model[baseline]
+            gap = _number(ours[metric]) - _number(other[metric])
+            gap = gap if higher else -gap
+            spread = math.hypot(_number(ours[f"{metric}_std_over_seeds"]), _number(other[f"{metric}_std_over_seeds"]))
+            row = {"paper_better": "MMGAN", "paper_worse": baseline, "our_gap": str(gap), "agrees": str(gap > 0),
+                   "beyond_seed_spread": str(bool(gap > spread))}
+            protocol = f"{ours['profile']}, {dataset}, seeds {ours['seed']}, project classifier"
+            claims.append(_ordering_claim(row, f"{metric}, {dataset}", protocol, "MMGAN better (abstract)"))
+    return claims
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The document
+
+PAPERS: tuple[tuple[str, Callable[[Path], list[Claim]]], ...] = (
+    ("Improved Techniques for Training GANs (Salimans et al. 2016) — notebooks 10–12", improved_gan_claims),
+    ("AM-GAN (Zhou et al. 2018) — notebooks 20–21", am_gan_claims),
+    ("MS-GAN (Tran et al. 2019) — notebooks 30–31", ms_gan_claims),
+    ("MMGAN (Park et al. 2018), our interpretation of the abstract — notebook 40", mmgan_claims),
+)
+
+
+def summary_claims(root: Path) -> dict[str, list[Claim]]:
+    return {title: build(root) for title, build in PAPERS}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(root: Path) -> str:
+    """The whole summary as Markdown: a verdict count, then one table per paper."""
+    sections = summary_claims(root)
+    counts = {v: sum(c.verdict == v for claims in sections.values() for c in claims) for v in VERDICTS}
+    lines = [f"Generated from the committed `results/{root.name}/` tables (profile `{root.name}`). Verdicts: "
+             + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", ""]
+    for title, claims in sections.items():
+        lines += [f"### {title}", "", "| claim | paper | ours | protocol | verdict | reason |",
+                  "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_cell(x) for x in (c.claim, c.paper, c.ours, c.protocol, c.verdict, c.reason))
+                  + " |" for c in claims]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def summary_path(profile: str = "cpu") -> Path:
+    """Where the summary of ``profile`` goes: ``results/SUMMARY.md`` for the committed cpu results, else
+    ``results/<profile>/SUMMARY.md`` (under ``$REPRO_RESULTS_DIR`` when set)."""
+    root = results_root()
+    return root / "SUMMARY.md" if profile == "cpu" else root / profile / "SUMMARY.md"
+
+
+def write_summary(profile: str = "cpu") -> Path:
+    """Write the summary of ``results/<profile>/`` (atomically) and return its path."""
+    path = summary_path(profile)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("# Results summary\n\n" + summary_markdown(results_root() / profile))
+    return path
+
+
+def readme_block(summary: Path) -> str:
+    """The README's results section body: the summary without its top-level title."""
+    text = summary.read_text()
+    return text.split("\n", 2)[2].strip() if text.startswith("# ") else text.strip()
+
+
+def update_readme(summary: Path | None = None, readme: Path | None = None) -> None:
+    """Replace the text between the README's two markers with the summary (the markers must exist)."""
+    summary = summary or summary_path("cpu")
+    readme = readme or REPO_ROOT / "README.md"
+    text = readme.read_text()
+    pattern = re.compile(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} lacks the results markers; add the lines\n{README_BEGIN}\n{README_END}")
+    block = f"{README_BEGIN}\n\n{readme_block(summary)}\n\n{README_END}"
+    readme.write_text(pattern.sub(lambda _: block, text))
+
+
+def main() -> None:
+    path = write_summary("cpu")
+    update_readme(path)
+    print(f"wrote {path} and the README's results section")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""repro.summary: the committed SUMMARY.md is what the committed tables give, the README shows it verbatim, and
+the verdict rules do what the module says on small synthetic result trees."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from repro import summary
+from repro.paths import REPO_ROOT
+
+COMMITTED = REPO_ROOT / "results" / "SUMMARY.md"
+
+
+def test_committed_summary_is_current_and_the_readme_shows_it():
+    regenerated = "# Results summary\n\n" + summary.summary_markdown(REPO_ROOT / "results" / "cpu")
+    assert COMMITTED.read_text() == regenerated, (
+        "results/SUMMARY.md is stale: the committed tables changed since it was written; run ./run_all.sh 90")
+    readme = (REPO_ROOT / "README.md").read_text()
+    begin, end = readme.index(summary.README_BEGIN), readme.index(summary.README_END)
+    assert readme[begin + len(summary.README_BEGIN) : end].strip() == summary.readme_block(COMMITTED), (
+        "the README's results section differs from results/SUMMARY.md; run ./run_all.sh 90")
+
+
+def write(root, notebook, table, rows):
+    folder = root / notebook
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{table}.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_value_rule():
+    assert summary.value_verdict(1.0, 0.05, 0.93)  # within 25% of the paper's value
+    assert summary.value_verdict(3.0, 1.2, 0.93)  # within 2 std
+    assert not summary.value_verdict(3.96, 0.46, 0.93)
+    assert not summary.value_verdict(3.96, math.nan, 0.93)
+
+
+def test_verdicts_on_a_synthetic_results_tree(tmp_path):
+    protocol = {"profile": "cpu", "seed": "[0, 1]", "iterations": "100", "n_samples": "64"}
+    write(tmp_path, "30_ms_gan_stacked_mnist", "claims", [
+        {"discriminator": "K/4", "metric": "modes", "claimed_better": "MS-GAN", "claimed_worse": "SSGAN",
+         "our_gap": "12", "agrees": "True", "beyond_seed_spread": "True", **protocol},
+        {"discriminator": "K/4", "metric": "modes", "claimed_better": "SSGAN", "claimed_worse": "GAN",
+         "our_gap": "3", "agrees": "True", "beyond_seed_spread": "False", **protocol},
+        {"discriminator": "K/2", "metric": "kl_to_uniform", "claimed_better": "MS-GAN", "claimed_worse": "GAN",
+         "our_gap": "-0.5", "agrees": "False", "beyond_seed_spread": "False", **protocol},
+    ])
+    claims = summary.ms_gan_claims(tmp_path)
+    assert [c.verdict for c in claims] == ["reproduced in ordering only", "not reproduced", "not reproduced",
+                                           "not run here"]
+    assert "within the seed spread" in claims[1].reason and "opposite" in claims[2].reason
+    assert claims[0].claim.endswith("K/4") and "./run_all.sh 31" in claims[3].reason
+    # nothing committed for a paper: every claim says what to run
+    assert {c.verdict for c in summary.mmgan_claims(tmp_path)} == {"not run here"}
+    text = summary.summary_markdown(tmp_path)
+    assert "1 reproduced in ordering only" in text and text.count("### ") == len(summary.PAPERS)
+
+
+def test_table1_rows_get_value_or_ordering_verdicts(tmp_path):
+    def row(model, error, std, paper="0.93"):
+        return {"model": model, "labels": "100", "seeds": "3", "error_percent": error, "error_percent_std": std,
+                "paper_error_percent": paper, "paper_errors": "93 ± 6.5", "profile": "cpu", "epochs": "15.0"}
+
+    write(tmp_path, "10_improved_gan_semisupervised_mnist", "table1",
+          [row("K+1 GAN + FM, averaged D", "1.05", "0.1"), row("supervised only (same D)", "22", "1", "")])
+    claim = summary.improved_gan_claims(tmp_path)[0]
+    assert claim.verdict == "reproduced" and "1.05 ± 0.10%" in claim.ours
+    write(tmp_path, "10_improved_gan_semisupervised_mnist", "table1",
+          [row("K+1 GAN + FM, averaged D", "30", "1"), row("supervised only (same D)", "22", "1", "")])
+    assert summary.improved_gan_claims(tmp_path)[0].verdict == "not reproduced"
+
+
+def test_update_readme_needs_its_markers(tmp_path):
+    readme, source = tmp_path / "README.md", tmp_path / "SUMMARY.md"
+    source.write_text("# Results summary\n\nbody\n")
+    readme.write_text("intro\n")
+    with pytest.raises(ValueError, match="markers"):
+        summary.update_readme(source, readme)
+    readme.write_text(f"intro\n{summary.README_BEGIN}\nold\n{summary.README_END}\nrest\n")
+    summary.update_readme(source, readme)
+    assert readme.read_text() == f"intro\n{summary.README_BEGIN}\n\nbody\n\n{summary.README_END}\nrest\n"
