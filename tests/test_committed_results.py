@@ -25,7 +25,6 @@ NOTEBOOKS = {path.stem: path for path in list_notebooks()}
 NOT_YET_RUN_AT_CPU = {
     "11_improved_gan_semisupervised_cifar_svhn",
     "12_improved_gan_cifar_ablation",
-    "30_ms_gan_stacked_mnist",
     "31_ms_gan_cifar",
     "40_mmgan",
     "90_summary",
