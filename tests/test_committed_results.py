@@ -27,7 +27,6 @@ NOT_YET_RUN_AT_CPU = {
     "12_improved_gan_cifar_ablation",
     "31_ms_gan_cifar",
     "40_mmgan",
-    "90_summary",
 }
 PROTOCOL_COLUMNS = ("profile", "seed", "git_commit", "torch", "python", "created_utc")
 
