@@ -19,7 +19,7 @@ import csv
 import math
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .files import atomic_path
@@ -191,7 +191,7 @@ def ms_gan_claims(root: Path) -> list[Claim]:
                     f"seeds {row['seed']}, {row['n_samples']} samples")
         claim = _ordering_claim({**row, "paper_better": row["claimed_better"], "paper_worse": row["claimed_worse"]},
                                 metric, protocol, "claimed (numbers not available to us)")
-        claims.append(Claim(f"{claim.claim}, {row['discriminator']}", *list(asdict(claim).values())[1:]))
+        claims.append(replace(claim, claim=f"{claim.claim}, {row['discriminator']}"))
     if read_table(root, "31_ms_gan_cifar", "claims") is None:
         claims.append(_not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN", "11.40 (MS-DistGAN, ResNet)",
                                "31_ms_gan_cifar"))

@@ -182,16 +182,8 @@ def curves(configs: Sequence[MMGANConfig], root: str | os.PathLike) -> list[dict
 
 def loss_curves(configs: Sequence[MMGANConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
     """D and G losses along training (log.csv) of every run, tagged with dataset, model and seed."""
-    import csv
-
-    rows = []
-    for c in configs:
-        path = Path(root) / run_name(c) / "log.csv"
-        if path.exists():
-            with open(path, newline="") as f:
-                rows += [{"dataset": c.dataset, "model": c.model, "run_seed": c.seed,
-                          **{k: float(v) for k, v in r.items() if v != ""}} for r in csv.DictReader(f)]
-    return rows
+    return [row for c in configs for row in read_eval_log(Path(root) / run_name(c), "log.csv", dataset=c.dataset,
+                                                          model=c.model, run_seed=c.seed)]
 
 
 def trained_method(config: MMGANConfig, root: str | os.PathLike):

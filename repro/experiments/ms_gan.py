@@ -37,6 +37,14 @@ MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax
 VALUE_RANGE = "symmetric"
 
 
+def check_model(model: str, weight_d: float | None, weight_g: float | None) -> None:
+    """A known model, and self-supervised weights only where there is a self-supervised task."""
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if model == "GAN" and (weight_d is not None or weight_g is not None):
+        raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
+
+
 def model_label(model: str, weight_d: float | None, weight_g: float | None) -> str:
     """The model with its non-default weights, e.g. "MS-GAN (λ_g 0.2)"."""
     weights = [f"{name} {value:g}" for name, value in (("λ_d", weight_d), ("λ_g", weight_g)) if value is not None]
@@ -63,10 +71,7 @@ class StackedMNISTConfig:
     latent_dim: int = 256
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
-        if self.model == "GAN" and (self.weight_d is not None or self.weight_g is not None):
-            raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
+        check_model(self.model, self.weight_d, self.weight_g)
 
     @property
     def label(self) -> str:
@@ -234,12 +239,9 @@ class CifarConfig:
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        check_model(self.model, self.weight_d, self.weight_g)
         if self.backbone not in BACKBONES:
             raise ConfigError(f"unknown backbone {self.backbone!r}; choose one of {', '.join(BACKBONES)}")
-        if self.model == "GAN" and (self.weight_d is not None or self.weight_g is not None):
-            raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
 
     @property
     def label(self) -> str:

@@ -19,10 +19,10 @@ def config_digest(config: Any) -> str:
     return hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:8]
 
 
-def read_eval_log(run_dir: str | os.PathLike, **tags: Any) -> list[dict[str, Any]]:
-    """The rows of ``run_dir/eval.csv`` as numbers (empty cells dropped), each tagged with ``tags``; [] when
-    the run has not evaluated yet."""
-    path = Path(run_dir) / "eval.csv"
+def read_eval_log(run_dir: str | os.PathLike, log: str = "eval.csv", **tags: Any) -> list[dict[str, Any]]:
+    """The rows of ``run_dir/eval.csv`` (or another of the run's CSV logs, e.g. ``log="log.csv"``, the losses) as
+    numbers (empty cells dropped), each tagged with ``tags``; [] when the run has not written it yet."""
+    path = Path(run_dir) / log
     if not path.exists():
         return []
     with open(path, newline="") as f:

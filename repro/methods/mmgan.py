@@ -28,7 +28,6 @@ from ..manifold import (
     RADIUS_EPS,
     correlation_loss,
     manifold_matching_loss,
-    manifold_statistics,
     matching_to_statistics,
     median_bandwidth,
 )
@@ -140,13 +139,6 @@ class ManifoldMatchingGAN(GANMethod):
             loss = loss + self.correlation_weight * correlation
             logs["g_correlation"] = correlation.detach()
         return loss, logs
-
-    def manifold_report(self, real_embeddings: torch.Tensor, fake_embeddings: torch.Tensor) -> dict[str, float]:
-        """Centre distance and radii of two embedding sets under this method's kernel (for monitoring)."""
-        bandwidth = None if self.kernel == "linear" else median_bandwidth(real_embeddings)
-        kernel = "linear" if self.averaging == "ema" else self.kernel
-        statistics = manifold_statistics(real_embeddings, fake_embeddings, kernel, bandwidth)
-        return {name: float(value) for name, value in statistics.items()}
 
     def get_extra_state(self) -> dict[str, Any]:
         """Checkpointed: the noise generator, the bank and the moving averages (a resumed run continues them)."""
