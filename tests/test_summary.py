@@ -55,10 +55,17 @@ def test_verdicts_on_a_synthetic_results_tree(tmp_path):
                                            "not run here"]
     assert "within the seed spread" in claims[1].reason and "opposite" in claims[2].reason
     assert claims[0].claim.endswith("K/4") and "./run_all.sh 31" in claims[3].reason
+    write(tmp_path, "31_ms_gan_cifar", "claims", [
+        {"backbone": "sngan", "metric": "fid", "claimed_better": "MS-GAN", "claimed_worse": "SSGAN",
+         "our_gap": "4.2", "agrees": "True", "beyond_seed_spread": "True", "width": "16", **protocol},
+    ])
+    cifar = summary.ms_gan_claims(tmp_path)[-1]
+    assert cifar.claim == "MS-GAN better than SSGAN (FID (lower)), sngan" and "width 16" in cifar.protocol
+    assert cifar.verdict == "reproduced in ordering only" and "+4.2" in cifar.ours
     # nothing committed for a paper: every claim says what to run
     assert {c.verdict for c in summary.mmgan_claims(tmp_path)} == {"not run here"}
     text = summary.summary_markdown(tmp_path)
-    assert "1 reproduced in ordering only" in text and text.count("### ") == len(summary.PAPERS)
+    assert "2 reproduced in ordering only" in text and text.count("### ") == len(summary.PAPERS)
 
 
 def test_table1_rows_get_value_or_ordering_verdicts(tmp_path):
