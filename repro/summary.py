@@ -16,6 +16,7 @@ Verdicts (one per claim):
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from .paths import REPO_ROOT, results_root
 VERDICTS = ("reproduced", "reproduced in ordering only", "not reproduced", "not run here")
 README_BEGIN = "<!-- results summary: generated from results/SUMMARY.md by notebooks/90_summary; do not edit -->"
 README_END = "<!-- end of results summary -->"
+NOTEBOOK_MINUTES_TARGET = 30  # per notebook at the cpu profile (issue 9)
 
 
 @dataclass(frozen=True)
@@ -254,8 +256,36 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def run_times(root: Path) -> list[dict[str, str]]:
+    """Wall time of each notebook's committed run, from ``root/manifest.json``. Notebook 90 is left out: it
+    writes this summary, so its own entry is only final after the summary is written."""
+    path = root / "manifest.json"
+    entries = json.loads(path.read_text())["notebooks"] if path.exists() else {}
+    return [{"notebook": name, "minutes": f"{entry['duration_s'] / 60:.1f}", "status": entry["status"],
+             "started": entry["start_utc"][:16].replace("T", " "), "git_commit": entry["git_commit"][:8]}
+            for name, entry in sorted(entries.items()) if not name.startswith("90_")]
+
+
+def _run_time_lines(root: Path) -> list[str]:
+    rows = run_times(root)
+    if not rows:
+        return []
+    total = sum(float(r["minutes"]) for r in rows)
+    over = [r["notebook"][:2] for r in rows if float(r["minutes"]) > NOTEBOOK_MINUTES_TARGET]
+    lines = ["### Run times", "",
+             f"Wall time of the run that wrote each notebook's committed `{root.name}` results (2 CPU cores for "
+             "`cpu`). A run that found finished checkpoints or cached classifiers from an earlier run only "
+             f"re-evaluated, so its time is below a first run's. {total:.0f} min in all"
+             + (f"; over the {NOTEBOOK_MINUTES_TARGET}-minute target per notebook: {', '.join(over)}." if over
+                else "."), "",
+             "| notebook | minutes | status | started (UTC) | git commit |", "|---|---|---|---|---|"]
+    lines += [f"| {r['notebook']} | {r['minutes']} | {r['status']} | {r['started']} | {r['git_commit']} |"
+              for r in rows]
+    return lines + [""]
+
+
 def summary_markdown(root: Path) -> str:
-    """The whole summary as Markdown: a verdict count, then one table per paper."""
+    """The whole summary as Markdown: a verdict count, one table per paper, then the notebooks' run times."""
     sections = summary_claims(root)
     counts = {v: sum(c.verdict == v for claims in sections.values() for c in claims) for v in VERDICTS}
     lines = [f"Generated from the committed `results/{root.name}/` tables (profile `{root.name}`). Verdicts: "
@@ -266,6 +296,7 @@ def summary_markdown(root: Path) -> str:
         lines += ["| " + " | ".join(_cell(x) for x in (c.claim, c.paper, c.ours, c.protocol, c.verdict, c.reason))
                   + " |" for c in claims]
         lines.append("")
+    lines += _run_time_lines(root)
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ the verdict rules do what the module says on small synthetic result trees."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import pytest
@@ -91,3 +92,15 @@ def test_update_readme_needs_its_markers(tmp_path):
     readme.write_text(f"intro\n{summary.README_BEGIN}\nold\n{summary.README_END}\nrest\n")
     summary.update_readme(source, readme)
     assert readme.read_text() == f"intro\n{summary.README_BEGIN}\n\nbody\n\n{summary.README_END}\nrest\n"
+
+
+def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
+    def entry(seconds):
+        return {"duration_s": seconds, "status": "ok", "start_utc": "2026-12-02T17:16:17+00:00",
+                "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78"}
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": {
+        "10_x": entry(2400.0), "30_y": entry(600.0), "90_summary": entry(5.0)}}))
+    assert [(r["notebook"], r["minutes"]) for r in summary.run_times(tmp_path)] == [("10_x", "40.0"), ("30_y", "10.0")]
+    text = summary.summary_markdown(tmp_path)
+    assert "50 min in all; over the 30-minute target per notebook: 10." in text and "90_summary" not in text
