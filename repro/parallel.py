@@ -5,6 +5,9 @@ per-op overhead, not the arithmetic, sets the pace. Two single-threaded processe
 about twice as many iterations per second as one process with two threads (measured in
 ``benchmarks/README.md``). Workers are spawned (not forked), so the parent's thread pools and open files do
 not leak into them, and each sets its own thread count before any work.
+
+On a machine with several GPUs, each worker sees one of them (``CUDA_VISIBLE_DEVICES`` set by worker ordinal
+before CUDA starts), so ``WORKERS = <number of GPUs>`` in a notebook trains that many runs at once, one per GPU.
 """
 
 from __future__ import annotations
@@ -20,7 +23,27 @@ from .errors import ConfigError
 T = TypeVar("T")
 
 
-def _set_threads(threads: int) -> None:
+def _visible_gpus() -> list[str]:
+    """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` entries ([] without CUDA)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return []
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed:
+        return [entry.strip() for entry in listed.split(",") if entry.strip()]
+    return [str(index) for index in range(torch.cuda.device_count())]
+
+
+def worker_gpu(ordinal: int, gpus: Sequence[str]) -> str | None:
+    """The GPU worker number ``ordinal`` (1-based, as multiprocessing counts them) gets: round robin."""
+    return gpus[(ordinal - 1) % len(gpus)] if gpus else None
+
+
+def _init_worker(threads: int, gpus: Sequence[str]) -> None:
+    gpu = worker_gpu(multiprocessing.current_process()._identity[0], gpus)
+    if gpu is not None:  # before anything in this process touches CUDA
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     import torch
 
     torch.set_num_threads(threads)
@@ -40,7 +63,9 @@ def map_in_processes(function: Callable[..., T], argument_tuples: Sequence[tuple
         return [function(*args) for args in argument_tuples]
     threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_set_threads,
-                             initargs=(threads,)) as pool:
+    gpus = _visible_gpus()
+    gpus = gpus if len(gpus) > 1 else []  # one GPU (or none): every worker uses what the parent sees
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(threads, gpus)) as pool:
         futures = [pool.submit(function, *args) for args in argument_tuples]
         return [future.result() for future in futures]
