@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=DEFAULT_PROFILE, help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("--timeout", type=float, help="seconds per notebook (default by profile, 0 = none)")
     parser.add_argument("--data-dir", help=f"offline dataset folder (default: ${DATA_DIR_ENV})")
+    parser.add_argument("--workers", type=int, help="runs trained side by side (the notebooks' WORKERS; with "
+                        "several GPUs, one per worker; default: each profile's choice)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -204,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print("\n".join(nb.stem for nb in notebooks))
         return 0
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
     parameters = {"DATA_DIR": args.data_dir} if args.data_dir else {}
+    if args.workers:
+        parameters["WORKERS"] = args.workers
 
     # SIGTERM (a job scheduler, `timeout`) unwinds like Ctrl-C, so the running notebook's processes are stopped
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -45,7 +45,7 @@ def test_run_all_reports_failures_and_keeps_going(tmp_path, monkeypatch, capsys)
     books.mkdir()
     write_notebook(books, "10_fails", 'raise RuntimeError("boom in the notebook")')
     write_notebook(books, "20_sleeps", "import time; time.sleep(120)")
-    write_notebook(books, "30_works", 'print("profile is", PROFILE)')
+    write_notebook(books, "30_works", 'print("profile is", PROFILE, "workers", globals().get("WORKERS"))')
 
     code = runner.main(["--profile", "smoke", "--timeout", "20", "--notebook-dir", str(books)])
     assert code == 1
@@ -72,12 +72,21 @@ def test_run_all_reports_failures_and_keeps_going(tmp_path, monkeypatch, capsys)
     again = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]
     assert set(again) == set(manifest) and again["30_works"]["start_utc"] >= ok["start_utc"]
 
+    # --workers reaches the notebook as its WORKERS parameter and is recorded
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "--workers", "3", "30"]) == 0
+    entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["30_works"]
+    assert entry["parameters"] == {"PROFILE": "smoke", "WORKERS": 3}
+    assert "workers 3" in Path(entry["log"]).read_text()
+
 
 def test_bad_profile_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         runner.main(["--profile", "fast"])
     assert exit_info.value.code == 2
     assert "unknown profile 'fast'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--workers", "0"])
+    assert exit_info.value.code == 2 and "--workers must be at least 1" in capsys.readouterr().err
 
 
 def test_a_notebook_can_declare_a_longer_limit_for_a_profile(tmp_path):
