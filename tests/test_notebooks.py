@@ -1,8 +1,9 @@
 """Every notebook in notebooks/ runs end to end at the smoke profile and writes what it declares.
 
 A notebook declares its outputs in its metadata (``metadata.repro``): ``tables`` (written as CSV + Markdown
-with protocol columns), ``figures`` (PNG) and the ``datasets`` it needs; without those datasets available
-offline the notebook is skipped with the reason.
+with protocol columns, and with the columns of the committed cpu table where there is one), ``figures`` (PNG)
+and the ``datasets`` it needs; without those datasets available offline the notebook is skipped with the
+reason.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def test_notebook_smoke_run(path: Path, tmp_path: Path):
         assert rows, f"{table}.csv is empty"
         assert all(row["profile"] == "smoke" and row["git_commit"] for row in rows)
         assert (out / f"{table}.md").read_text().strip()
+        committed = REPO_ROOT / "results" / "cpu" / path.stem / f"{table}.csv"
+        if committed.exists():  # the smoke run writes the schema of the committed cpu table
+            with open(committed, newline="") as f:
+                columns = next(csv.reader(f))
+            missing, extra = sorted(set(columns) - set(rows[0])), sorted(set(rows[0]) - set(columns))
+            assert not missing and not extra, (
+                f"{table}.csv: the smoke run's columns differ from results/cpu/{path.stem}/{table}.csv "
+                f"(missing {missing}, extra {extra}); rerun ./run_all.sh {path.stem[:2]} if the table changed")
     for figure in declared.get("figures", []):
         assert (out / f"{figure}.png").read_bytes()[:4] == b"\x89PNG", f"{figure}.png missing or not a PNG"
     assert (out / f"{path.stem}.ipynb").exists()
