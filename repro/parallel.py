@@ -36,12 +36,14 @@ def _visible_gpus() -> list[str]:
 
 
 def worker_gpu(ordinal: int, gpus: Sequence[str]) -> str | None:
-    """The GPU worker number ``ordinal`` (1-based, as multiprocessing counts them) gets: round robin."""
+    """The GPU that worker number ``ordinal`` (1-based, as multiprocessing counts them) gets: round robin."""
     return gpus[(ordinal - 1) % len(gpus)] if gpus else None
 
 
 def _init_worker(threads: int, gpus: Sequence[str]) -> None:
-    gpu = worker_gpu(multiprocessing.current_process()._identity[0], gpus)
+    # _identity[-1] counts the processes the parent has started (1-based, CPython), so one pool's workers have
+    # consecutive numbers and, round robin, distinct GPUs while there are no more workers than GPUs
+    gpu = worker_gpu(multiprocessing.current_process()._identity[-1], gpus)
     if gpu is not None:  # before anything in this process touches CUDA
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     import torch
