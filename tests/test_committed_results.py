@@ -23,7 +23,6 @@ CPU_RESULTS = REPO_ROOT / "results" / "cpu"
 MANIFEST = json.loads((CPU_RESULTS / "manifest.json").read_text())["notebooks"]
 NOTEBOOKS = {path.stem: path for path in list_notebooks()}
 NOT_YET_RUN_AT_CPU = {
-    "11_improved_gan_semisupervised_cifar_svhn",
     "12_improved_gan_cifar_ablation",
     "31_ms_gan_cifar",
     "40_mmgan",
