@@ -24,7 +24,6 @@ MANIFEST = json.loads((CPU_RESULTS / "manifest.json").read_text())["notebooks"]
 NOTEBOOKS = {path.stem: path for path in list_notebooks()}
 NOT_YET_RUN_AT_CPU = {
     "12_improved_gan_cifar_ablation",
-    "31_ms_gan_cifar",
 }
 PROTOCOL_COLUMNS = ("profile", "seed", "git_commit", "torch", "python", "created_utc")
 
