@@ -104,3 +104,43 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
     assert [(r["notebook"], r["minutes"]) for r in summary.run_times(tmp_path)] == [("10_x", "40.0"), ("30_y", "10.0")]
     text = summary.summary_markdown(tmp_path)
     assert "50 min in all; over the 30-minute target per notebook: 10." in text and "90_summary" not in text
+
+
+def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
+    protocol = {"profile": "cpu", "schedule": "{'cifar10': (1500, 1000), 'svhn': (1500, 1000)}",
+                "widths": "{'cifar10': ((32, 64), 32), 'svhn': ((32, 64), 32)}"}
+    write(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "table2_svhn", [
+        {"dataset": "cifar10", "labels": "4000", "seeds": "2", "error_average_percent_mean": "20.1",
+         "error_average_percent_std": "1.0", "paper_error_percent": "18.63 ± 2.32", "status": "", **protocol},
+        {"dataset": "cifar10", "labels": "1000", "seeds": "1", "error_average_percent_mean": "60.4",
+         "error_average_percent_std": "nan", "paper_error_percent": "21.83 ± 2.01", "status": "", **protocol},
+        {"dataset": "svhn", "labels": "1000", "seeds": "", "error_average_percent_mean": "",
+         "error_average_percent_std": "", "paper_error_percent": "",
+         "status": "not run: dataset not available offline", **protocol},
+    ])
+    close, far, svhn = summary.table2_claims(tmp_path)
+    assert close.verdict == "reproduced" and close.claim == "Table 2: CIFAR-10 test error, 4,000 labels"
+    assert "20.10 ± 1.00%" in close.ours and "1500 iterations" in close.protocol and "(32, 64)" in close.protocol
+    assert far.verdict == "not reproduced" and "CPU scale" in far.reason and far.ours == "60.40%"
+    assert svhn.verdict == "not run here" and "not available offline" in svhn.reason
+
+
+def test_table3_orderings_need_a_gap_beyond_the_seed_spread(tmp_path):
+    def row(column, is_mean, std, seeds="2"):
+        return {"extractor": "cifar10-convnet", "column": column, "seeds": seeds, "is_mean": is_mean,
+                "is_std_over_seeds": std, "profile": "cpu", "iterations": "450", "d_widths": "(16, 32)",
+                "g_width": "16", "n_samples": "5000"}
+
+    write(tmp_path, "12_improved_gan_cifar_ablation", "table3", [
+        row("real data", "9.0", "nan", "1"), row("our methods", "5.0", "0.1"), row("-VBN+BN", "4.0", "0.2"),
+        row("-LS", "4.9", "0.2"), row("-MBF", "5.5", "0.1")])
+    claims = summary.table3_claims(tmp_path)
+    assert [c.claim for c in claims] == [f"Table 3: 'our methods' better than {c} (IS)" for c in
+                                         ("-VBN+BN", "-LS", "-MBF")]
+    assert [c.verdict for c in claims] == ["reproduced in ordering only", "not reproduced", "not reproduced"]
+    assert "within the seed spread" in claims[1].reason and "opposite" in claims[2].reason
+    assert claims[0].paper == "8.09 vs 7.54 (Inception)" and "+1" in claims[0].ours
+    write(tmp_path, "12_improved_gan_cifar_ablation", "table3",
+          [row("our methods", "5.0", "nan", "1"), row("-L", "3.0", "nan", "1")])
+    (single,) = summary.table3_claims(tmp_path)
+    assert single.verdict == "not reproduced" and "one seed" in single.reason
