@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import struct
 import urllib.error
 import zipfile
@@ -78,6 +79,23 @@ def test_changed_source_invalidates_the_cache(isolated_cache, make_image_zip):
     assert not np.array_equal(old.images, new.images)
     assert new.source != old.source  # what is cached per source (classifiers, statistics) follows the change
     np.testing.assert_array_equal(new.images[0], random_tree(4, {"train": 2})["train"]["cat"][0].transpose(2, 0, 1))
+
+
+def test_a_copied_or_touched_mirror_keeps_its_identity(isolated_cache, make_image_zip, tmp_path):
+    path = make_image_zip(random_tree(6, {"train": 2}))
+    original = data.load_image_folder(path, "train").source
+    copy = tmp_path / "elsewhere" / path.name
+    copy.parent.mkdir()
+    shutil.copyfile(path, copy)  # a fresh copy: new modification time, same bytes
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 10**9))
+    assert data.load_image_folder(copy, "train").source == original  # cached classifiers stay valid
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+    folder_source = data.load_image_folder(folder, "train").source
+    a_dog = sorted((folder / "train" / "dog").iterdir())[0]
+    (folder / "train" / "cat" / "extra.png").write_bytes(a_dog.read_bytes())  # one image more
+    assert data.load_image_folder(folder, "train").source != folder_source
 
 
 def test_interrupted_cache_write_leaves_no_file(isolated_cache, make_image_zip, monkeypatch):
