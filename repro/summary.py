@@ -129,7 +129,7 @@ def table2_claims(root: Path) -> list[Claim]:
         labels = int(float(row["labels"]))
         claim = f"{name} test error, {labels:,} labels"
         paper, paper_std = PAPER_ERRORS[row["dataset"]].get(labels, (math.nan, math.nan))
-        paper_text = f"{paper:.2f} ± {paper_std:.2f}%"
+        paper_text = "—" if math.isnan(paper) else f"{paper:.2f} ± {paper_std:.2f}%"
         if row.get("status", "").startswith("not run"):
             claims.append(_not_run(claim, paper_text, notebook, row["status"]))
             continue
@@ -137,8 +137,7 @@ def table2_claims(root: Path) -> list[Claim]:
         per_dataset = [ast.literal_eval(row[key])[row["dataset"]] for key in ("schedule", "widths")]
         (iterations, _), (d_widths, g_width) = per_dataset
         protocol = (f"{row['profile']}, {iterations} iterations (paper {PAPER_EPOCHS[row['dataset']]:,} epochs), "
-                    f"D widths {d_widths}, "
-                    f"G width {g_width}, {row['seeds']} seed(s), averaged D")
+                    f"D widths {d_widths}, G width {g_width}, {row['seeds']} seed(s), averaged D")
         if value_verdict(ours, std, paper):
             verdict, reason = "reproduced", ""
         else:
@@ -169,7 +168,8 @@ def table3_claims(root: Path) -> list[Claim]:
             if column in ("our methods", "real data"):
                 continue
             gap = _number(ours["is_mean"]) - _number(worse["is_mean"])
-            spread = max(_number(ours["is_std_over_seeds"]), _number(worse["is_std_over_seeds"]))
+            stds = [_number(ours["is_std_over_seeds"]), _number(worse["is_std_over_seeds"])]
+            spread = math.nan if any(map(math.isnan, stds)) else max(stds)  # max() alone may drop a NaN
             if gap <= 0:
                 verdict, reason = "not reproduced", "the opposite ordering in our runs"
             elif math.isnan(spread):
