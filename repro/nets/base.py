@@ -28,6 +28,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from ..data import ValueRange
 from ..errors import ConfigError
+from .small_maps import SmallMapConv2d, SmallMapConvTranspose2d
 
 InitScheme = Literal["dcgan", "xavier"]
 ModuleT = TypeVar("ModuleT", bound=nn.Module)
@@ -89,12 +90,13 @@ def conv(
     (kernel_size - 1) // 2, so the sampling grid may sit one pixel off TF's asymmetric padding (am_gan.md §2).
     """
     padding = (kernel_size - 1) // 2
+    # torch's layers, except that on tiny maps under CPU bf16 autocast they run as matmuls (small_maps.py)
     if not transposed:
-        return nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding)
+        return SmallMapConv2d(in_channels, out_channels, kernel_size, stride, padding)
     output_padding = stride + 2 * padding - kernel_size
     if not 0 <= output_padding < stride:
         raise ConfigError(f"a transposed {kernel_size}x{kernel_size} conv cannot multiply sizes by stride {stride}")
-    return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, output_padding)
+    return SmallMapConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, output_padding)
 
 
 def conv_block(
