@@ -32,7 +32,7 @@ import torch
 from PIL import Image
 
 from .errors import ConfigError, DataError
-from .files import atomic_path
+from .files import atomic_path, update_digest
 from .paths import DATA_DIR_ENV, cache_dir
 
 # Bump when the decoding changes, so that old cache files are not reused.
@@ -256,15 +256,14 @@ def _source_fingerprint(path: Path) -> str:
     while any change to the pixels gives a new one.
     """
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    stats = [(file, file.stat()) for file in files]
+    stamp = tuple((str(file), stat.st_size, stat.st_mtime_ns) for file, stat in stats)
     if stamp not in _FINGERPRINTS:
         digest = hashlib.sha256()
-        for file in files:
+        for file, stat in stats:
             name = "" if file == path else str(file.relative_to(path))
-            digest.update(f"{name}\0{file.stat().st_size}\0".encode())  # with the size, no two trees hash alike
-            with open(file, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+            digest.update(f"{name}\0{stat.st_size}\0".encode())  # with the size, no two trees hash alike
+            update_digest(digest, file)
         _FINGERPRINTS[stamp] = digest.hexdigest()[:10]
     return _FINGERPRINTS[stamp]
 

@@ -46,7 +46,12 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
 def file_sha256(path: str | os.PathLike) -> str:
     """SHA-256 hex digest of a file's contents, read in 1 MiB blocks."""
     digest = hashlib.sha256()
+    update_digest(digest, path)
+    return digest.hexdigest()
+
+
+def update_digest(digest: hashlib._Hash, path: str | os.PathLike) -> None:
+    """Feed a file's contents into ``digest`` in 1 MiB blocks (for digests over several files)."""
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()

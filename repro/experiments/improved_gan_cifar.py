@@ -32,6 +32,7 @@ from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_l
 PAPER_TABLE2 = {1000: (21.83, 2.01), 2000: (19.61, 2.09), 4000: (18.63, 2.32), 8000: (17.72, 1.82)}
 PAPER_SVHN = {500: (18.44, 4.8), 1000: (8.11, 1.3), 2000: (6.16, 0.58)}
 PAPER_ERRORS = {"cifar10": PAPER_TABLE2, "svhn": PAPER_SVHN}
+PAPER_EPOCHS = {"cifar10": 1200, "svhn": 900}  # the official scripts' schedules
 # Table 3: Inception Score of 50,000 CIFAR-10 samples (improved_gan.md §5.4; "±" of some columns unverified)
 PAPER_TABLE3 = {"real data": (11.24, 0.12), "our methods": (8.09, 0.07), "-VBN+BN": (7.54, 0.07),
                 "-L+HA": (6.86, 0.06), "-LS": (6.83, 0.06), "-L": (4.36, 0.04), "-MBF": (3.87, 0.03)}

@@ -18,13 +18,18 @@ from torch.nn import functional as F
 MAX_POSITIONS = 4  # the small side of the layer (conv: output, transposed: input) at most this many positions
 
 
-def _use_matmuls(small_side: torch.Size, x: torch.Tensor) -> bool:
+def _use_matmuls(x: torch.Tensor, positions: int) -> bool:
+    """True under CPU bf16 autocast when the layer's small side has at most ``MAX_POSITIONS`` positions."""
     return (
-        x.device.type == "cpu"
+        positions <= MAX_POSITIONS
+        and x.device.type == "cpu"
         and torch.is_autocast_enabled("cpu")
         and torch.get_autocast_dtype("cpu") == torch.bfloat16
-        and small_side[-1] * small_side[-2] <= MAX_POSITIONS
     )
+
+
+def _conv_output_size(size: int, stride: int, padding: int, kernel: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
 
 
 def _window(position: int, stride: int, padding: int, kernel: int, size: int) -> tuple[slice, slice]:
@@ -39,7 +44,7 @@ def conv2d_by_positions(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     """``F.conv2d(x, weight, bias, stride, padding)`` as one matmul per output position (square kernel)."""
     batch, _, height, width = x.shape
     out_channels, kernel = weight.shape[0], weight.shape[-1]
-    out_h, out_w = ((size + 2 * padding - kernel) // stride + 1 for size in (height, width))
+    out_h, out_w = (_conv_output_size(size, stride, padding, kernel) for size in (height, width))
     columns = []
     for i in range(out_h):
         rows, kernel_rows = _window(i, stride, padding, kernel, height)
@@ -74,8 +79,9 @@ class SmallMapConv2d(nn.Conv2d):
     """``nn.Conv2d`` (square kernel, no dilation or groups) that uses per-position matmuls on tiny outputs in bf16."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out_size = [(s + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1 for s in x.shape[-2:]]
-        if not _use_matmuls(torch.Size(out_size), x):
+        out_h, out_w = (_conv_output_size(s, self.stride[0], self.padding[0], self.kernel_size[0])
+                        for s in x.shape[-2:])
+        if not _use_matmuls(x, out_h * out_w):
             return super().forward(x)
         dtype = torch.get_autocast_dtype("cpu")
         with torch.autocast("cpu", enabled=False):
@@ -87,7 +93,7 @@ class SmallMapConvTranspose2d(nn.ConvTranspose2d):
     """``nn.ConvTranspose2d`` (square kernel, no dilation or groups) with per-position matmuls on tiny inputs."""
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-        if output_size is not None or not _use_matmuls(x.shape, x):
+        if output_size is not None or not _use_matmuls(x, x.shape[-2] * x.shape[-1]):
             return super().forward(x, output_size)
         dtype = torch.get_autocast_dtype("cpu")
         with torch.autocast("cpu", enabled=False):
