@@ -338,9 +338,11 @@ def train(
             dist.broadcast(tensor.data, src=0)  # every rank starts from rank 0's initialisation
         method.gradient_hook = average_gradients
 
-    opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g, eps=config.adam_eps)
+    # fused: one kernel over all parameters (the per-tensor loop cost a quarter of a step on the MNIST MLPs)
+    opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g,
+                             eps=config.adam_eps, fused=True)
     opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=config.lr_d, betas=config.betas_d,
-                             eps=config.adam_eps)
+                             eps=config.adam_eps, fused=True)
     lr_factor = _lr_factor(config)
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_factor)
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_factor)

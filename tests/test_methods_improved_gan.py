@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from repro.methods.improved_gan import HistoricalAverage
 
@@ -206,3 +207,22 @@ def test_labeled_stream_covers_the_set_once_per_pass_and_the_average_skips_froze
     corrected = method.evaluation_discriminator(bias_corrected=True)
     assert torch.allclose(corrected.hidden[0].bias, torch.full_like(frozen, 2.0), rtol=1e-4)
     assert torch.allclose(corrected.hidden[0].gain, torch.full_like(frozen, 3.0))
+
+
+def test_labels_only_step_is_one_update_on_the_labeled_cross_entropy_alone():
+    from repro.nets.improved_gan import MnistSSLDiscriminator
+
+    method = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=20)
+    method.discriminator.eval()  # noise off, so the loss can be recomputed exactly
+    twin = copy.deepcopy(method)
+    images, classes = twin.labeled_batch(30)  # the same stream position and generator state
+    expected = F.cross_entropy(twin.discriminator(images)[0], classes)
+    expected.backward()
+    generator_before = copy.deepcopy(method.generator.state_dict())
+    loss = method.labels_only_step(30, torch.optim.SGD(method.discriminator.parameters(), lr=0.5))
+    assert torch.allclose(loss, expected.detach(), atol=1e-6)
+    for updated, original in zip(method.discriminator.parameters(), twin.discriminator.parameters(), strict=True):
+        if original.requires_grad:
+            assert torch.allclose(updated, original - 0.5 * original.grad, atol=1e-6)
+    assert all(torch.equal(v, method.generator.state_dict()[k]) for k, v in generator_before.items())
+    assert int(method.labeled_position) == int(twin.labeled_position)

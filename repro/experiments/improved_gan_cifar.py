@@ -27,6 +27,7 @@ from ..nets.improved_gan import CifarDiscriminator, CifarGenerator, data_depende
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
 from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .supervised_only import labels_only_test_error
 
 # Salimans et al. 2016, Table 2 (CIFAR-10 test error %, mean ± std over 10 splits) and the SVHN table (§6.3)
 PAPER_TABLE2 = {1000: (21.83, 2.01), 2000: (19.61, 2.09), 4000: (18.63, 2.32), 8000: (17.72, 1.82)}
@@ -42,6 +43,7 @@ PAPER_TABLE3 = {"real data": (11.24, 0.12), "our methods": (8.09, 0.07), "-VBN+B
 # layer's data-dependent init removes.
 VALUE_RANGE = "symmetric"
 TRAIN_SIZE = {"cifar10": 50_000, "svhn": 73_257}
+SUPERVISED_ONLY = "supervised only (same D)"
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,64 @@ def run_semisupervised(config: SSLImageConfig, run_dir: str | os.PathLike, data_
         "steps_trained": result.step,
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def run_supervised_baseline(config: SSLImageConfig, run_dir: str | os.PathLike | None = None,
+                            data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The run's D (dropout, weight norm, init on the labeled images) trained on its labeled split alone, for
+    as many D steps with the same optimiser and schedule; a row like :func:`run_semisupervised`'s with the
+    current D's test error (there is no parameter average). Kept in ``run_dir/result.json`` when given."""
+    if (kept := cached_row(run_dir)) is not None:
+        return kept
+    train_set = load_dataset(config.dataset, "train", data_dir)
+    test_set = load_dataset(config.dataset, "test", data_dir)
+    trained = labels_only_test_error(
+        build_semisupervised(config, train_set), iterations=config.iterations, batch_size=config.batch_size,
+        lr=config.lr, decay_start=config.decay_start, test_images=test_set.images, test_labels=test_set.labels,
+        value_range=VALUE_RANGE)
+    row = {
+        "model": SUPERVISED_ONLY,
+        "dataset": config.dataset,
+        "labels": config.n_labeled,
+        "run_seed": config.seed,
+        "error_raw_percent": round(100 * trained["error"], 2),
+        "steps_trained": config.iterations,
+        "wall_seconds": trained["wall_seconds"],
+    }
+    return keep_row(run_dir, row)
+
+
+def run_supervised_baselines(configs: Sequence[SSLImageConfig], root: str | os.PathLike,
+                             data_dir: str | os.PathLike | None = None, workers: int = 1) -> list[dict[str, Any]]:
+    """The supervised-only baseline of every run, ``workers`` at a time; finished ones are read back."""
+    arguments = [(c, Path(root) / "supervised" / semisupervised_run_name(c), data_dir) for c in configs]
+    return map_in_processes(run_supervised_baseline, arguments, workers, 1)
+
+
+def unlabeled_margin(gan_rows: Sequence[dict[str, Any]],
+                     baseline_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (dataset, labels): the GAN's test error (averaged D) beside the supervised-only baseline's, mean ±
+    std over seeds, and the margin (baseline − GAN, percentage points) that the unlabeled data buys."""
+    table = []
+    def values(rows, key, dataset, labels):
+        return np.array([r[key] for r in rows if r["dataset"] == dataset and r["labels"] == labels], float)
+
+    for dataset, labels in dict.fromkeys((r["dataset"], r["labels"]) for r in gan_rows):
+        gan = values(gan_rows, "error_average_percent", dataset, labels)
+        baseline = values(baseline_rows, "error_raw_percent", dataset, labels)
+        if len(baseline) == 0:
+            continue
+        table.append({
+            "dataset": dataset, "labels": labels, "seeds": len(gan),
+            "gan_error_percent_mean": float(gan.mean()), "gan_error_percent_std": _std(gan),
+            "supervised_error_percent_mean": float(baseline.mean()), "supervised_error_percent_std": _std(baseline),
+            "margin_points": float(baseline.mean() - gan.mean()),
+        })
+    return table
+
+
+def _std(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
 
 
 def semisupervised_run_name(config: SSLImageConfig) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..data import DeviceBatches, balanced_labeled_subset, load_dataset, to_float
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
@@ -23,6 +22,7 @@ from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_d
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
 from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .supervised_only import labels_only_test_error
 
 # Salimans et al. 2016, Table 1 ("Our model"): test errors out of 10,000, mean ± std over 10 seeds
 PAPER_TABLE1 = {20: (1677, 452), 50: (221, 136), 100: (93, 6.5), 200: (90, 4.2)}
@@ -125,30 +125,17 @@ def run_supervised_baseline(config: SSLMnistConfig, run_dir: str | os.PathLike |
     if (kept := cached_row(run_dir)) is not None:
         return kept
     train_set, test_set = load_dataset("mnist", "train", data_dir), load_dataset("mnist", "test", data_dir)
-    method = _build(config, train_set.images, train_set.labels)
-    discriminator = method.discriminator
-    optimizer = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=(0.5, 0.999), eps=1e-4)
-    decay_start = config.iterations if config.decay_start is None else config.decay_start
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda i: min(1.0, (config.iterations - i) / max(1, config.iterations - decay_start)))
-    started = time.perf_counter()
-    discriminator.train()
-    for _ in range(config.iterations):
-        images, classes = method.labeled_batch(config.batch_size)
-        logits, _ = discriminator(images)
-        loss = F.cross_entropy(logits, classes)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    error = classification_error(discriminator, torch.from_numpy(test_set.images), test_set.labels)
+    trained = labels_only_test_error(
+        _build(config, train_set.images, train_set.labels), iterations=config.iterations,
+        batch_size=config.batch_size, lr=config.lr, decay_start=config.decay_start, test_images=test_set.images,
+        test_labels=test_set.labels, value_range="unit")
     row = {
         "model": "supervised only (same D)",
         "labels": config.n_labeled,
         "run_seed": config.seed,
-        "errors_raw": round(error * len(test_set)),
+        "errors_raw": round(trained["error"] * len(test_set)),
         "steps_trained": config.iterations,
-        "wall_seconds": round(time.perf_counter() - started, 1),
+        "wall_seconds": trained["wall_seconds"],
     }
     return keep_row(run_dir, row)
 

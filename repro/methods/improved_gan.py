@@ -215,7 +215,9 @@ class SemiSupervisedGAN(GANMethod):
         if self.generator_objective == "feature_matching":
             if real is None:
                 raise ValueError("feature matching needs a real batch for every generator step")
-            (_, real_features), (_, fake_features) = self._discriminate(real, fake)
+            with torch.no_grad():  # the real features are a constant for G: no graph, half the backward
+                _, real_features = self.discriminator(real)
+            _, fake_features = self.discriminator(fake)
             loss = losses.feature_matching_loss(real_features, fake_features, self.feature_matching_norm)
         else:
             fake_lse = torch.logsumexp(self.discriminator(fake)[0], dim=1)
@@ -224,6 +226,15 @@ class SemiSupervisedGAN(GANMethod):
         if self.historical_average > 0:
             loss = loss + self.g_history.penalty()
         return loss, {}
+
+    def labels_only_step(self, batch_size: int, optimizer: torch.optim.Optimizer) -> torch.Tensor:
+        """One update of D on the next labeled batch alone (the K-way cross-entropy of L_lab, no unlabeled or
+        generated term): the supervised-only baseline's update rule. Returns the detached loss."""
+        images, classes = self.labeled_batch(batch_size)
+        logits, _ = self.discriminator(images)
+        loss = losses.ssl_labeled_loss(logits, classes)
+        self._update(loss, optimizer, self.discriminator.parameters())
+        return loss.detach()
 
     def evaluation_discriminator(self, bias_corrected: bool = False) -> nn.Module:
         """The averaged D in eval mode (noise off); ``bias_corrected`` divides the averaged (trainable)

@@ -45,6 +45,22 @@ def test_semisupervised_runs_resume_and_summarise(toy_cifar):
     with pytest.raises(ConfigError, match="dataset"):
         cifar.SSLImageConfig(dataset="imagenet")
 
+    baselines = cifar.run_supervised_baselines(configs, toy_cifar / "runs", toy_cifar)
+    assert [b["model"] for b in baselines] == [cifar.SUPERVISED_ONLY] * 2
+    assert all(b["steps_trained"] == 4 and 0 <= b["error_raw_percent"] <= 100 for b in baselines)
+    assert cifar.run_supervised_baselines(configs[:1], toy_cifar / "runs", toy_cifar) == baselines[:1]  # kept
+    margin = cifar.unlabeled_margin(rows, baselines)
+    assert len(margin) == 1 and margin[0]["seeds"] == 2
+    assert math.isclose(margin[0]["margin_points"], np.mean([b["error_raw_percent"] for b in baselines]) - mean)
+
+
+def test_unlabeled_margin_pairs_label_counts_and_skips_missing_baselines():
+    gan = [{"dataset": "cifar10", "labels": n, "error_average_percent": e} for n, e in ((1000, 60.0), (4000, 50.0))]
+    baseline = [{"dataset": "cifar10", "labels": 1000, "error_raw_percent": e} for e in (70.0, 72.0)]
+    (row,) = cifar.unlabeled_margin(gan, baseline)
+    assert (row["labels"], row["supervised_error_percent_mean"], row["margin_points"]) == (1000, 71.0, 11.0)
+    assert math.isnan(row["gan_error_percent_std"]) and math.isclose(row["supervised_error_percent_std"], 2 ** 0.5)
+
 
 def test_table3_columns_switch_one_thing_each_and_score(toy_cifar):
     from repro.metrics.classifier import load_classifier
