@@ -124,7 +124,7 @@ def table2_claims(root: Path) -> list[Claim]:
     rows = read_table(root, notebook, "table2_svhn")
     if rows is None:
         return [_not_run("Table 2: CIFAR-10 test error, 4,000 labels", paper_text("cifar10", 4000), notebook)]
-    supervised = {(r["dataset"], r["labels"]): _number(r["supervised_error_percent_mean"])
+    supervised = {(r["dataset"], int(float(r["labels"]))): _number(r["supervised_error_percent_mean"])
                   for r in read_table(root, notebook, "supervised_margin") or ()}
     claims = []
     for row in rows:
@@ -140,11 +140,11 @@ def table2_claims(root: Path) -> list[Claim]:
         (iterations, _), (d_widths, g_width) = per_dataset
         protocol = (f"{row['profile']}, {iterations} iterations (paper {PAPER_EPOCHS[row['dataset']]:,} epochs), "
                     f"D widths {d_widths}, G width {g_width}, {row['seeds']} seed(s), averaged D")
-        baseline = supervised.get((row["dataset"], row["labels"]), math.nan)
+        baseline = supervised.get((row["dataset"], labels), math.nan)
         text = f"{_mean_std(ours, std)}%" + ("" if math.isnan(baseline) else f" (supervised only: {baseline:.2f}%)")
         if value_verdict(ours, std, paper):
             verdict, reason = "reproduced", ""
-        elif ours < baseline:  # as Table 1: the unlabeled data and G must at least beat the labels alone
+        elif ours < baseline:  # as Table 1 (averaged D vs the baseline's current D): beat the labels alone
             verdict = "reproduced in ordering only"
             reason = ("unlabeled data beats the supervised-only baseline; CPU scale: a few epochs at a third of the "
                       "paper's width")

@@ -119,8 +119,21 @@ def test_joint_forward_is_the_same_function_and_is_refused_for_mixing_discrimina
     loss_joint, logs_joint = joint.discriminator_loss(real, None)
     assert torch.allclose(loss_separate, loss_joint, atol=1e-6)
     assert torch.allclose(logs_separate["loss_unlabeled"], logs_joint["loss_unlabeled"], atol=1e-6)
-    assert torch.allclose(separate.generator_loss(10, None, real)[0], joint.generator_loss(10, None, real)[0],
-                          atol=1e-6)
+    # the G step: real features without a graph, then the fake batch; the loss and G's gradient must be
+    # those of one concatenated pass with the real means held constant (noise off)
+    noise_state = joint.noise.get_state()
+    loss = joint.generator_loss(10, None, real)[0]
+    loss.backward()
+    step_grads = [p.grad.clone() for p in joint.generator.parameters() if p.grad is not None]
+    joint.generator.zero_grad(set_to_none=True)
+    joint.noise.set_state(noise_state)
+    fake = joint.generator(joint.sample_latent(10))
+    features = joint.discriminator(torch.cat([real, fake]))[1]
+    reference = (features[10:].mean(0) - features[:10].detach().mean(0)).pow(2).mean()
+    reference.backward()
+    reference_grads = [p.grad for p in joint.generator.parameters() if p.grad is not None]
+    assert torch.allclose(loss, reference, atol=1e-6) and len(step_grads) == len(reference_grads) > 0
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(step_grads, reference_grads, strict=True))
 
     mbd = CifarDiscriminator(widths=(4, 8), minibatch=True, num_kernels=3, kernel_dim=2)
     assert mixes_examples(mbd) == ["MinibatchDiscrimination"] and mixes_examples(template) == []
@@ -219,10 +232,14 @@ def test_labels_only_step_is_one_update_on_the_labeled_cross_entropy_alone():
     expected = F.cross_entropy(twin.discriminator(images)[0], classes)
     expected.backward()
     generator_before = copy.deepcopy(method.generator.state_dict())
+    average_before = copy.deepcopy(method.d_average.state_dict())
     loss = method.labels_only_step(30, torch.optim.SGD(method.discriminator.parameters(), lr=0.5))
     assert torch.allclose(loss, expected.detach(), atol=1e-6)
     for updated, original in zip(method.discriminator.parameters(), twin.discriminator.parameters(), strict=True):
         if original.requires_grad:
             assert torch.allclose(updated, original - 0.5 * original.grad, atol=1e-6)
+        else:  # the hidden layers' frozen weight-norm gains
+            assert torch.equal(updated, original)
     assert all(torch.equal(v, method.generator.state_dict()[k]) for k, v in generator_before.items())
+    assert all(torch.equal(v, method.d_average.state_dict()[k]) for k, v in average_before.items())
     assert int(method.labeled_position) == int(twin.labeled_position)

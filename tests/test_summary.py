@@ -124,7 +124,7 @@ def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
     assert far.verdict == "not reproduced" and "CPU scale" in far.reason and far.ours == "60.40%"
     assert svhn.verdict == "not run here" and "not available offline" in svhn.reason
     write(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "supervised_margin", [
-        {"dataset": "cifar10", "labels": "1000", "supervised_error_percent_mean": "70.5"},
+        {"dataset": "cifar10", "labels": "1000.0", "supervised_error_percent_mean": "70.5"},
         {"dataset": "cifar10", "labels": "4000", "supervised_error_percent_mean": "15.0"}])
     close, beats, _ = summary.table2_claims(tmp_path)
     assert close.verdict == "reproduced"  # the value decides first; the baseline is shown beside it

@@ -9,6 +9,7 @@ scripts match pooled features with the L1 norm; the MBD scripts take 3 saturatin
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from ..nets.improved_gan import CifarDiscriminator, CifarGenerator, data_depende
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
 from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
-from .supervised_only import labels_only_test_error
+from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
 # Salimans et al. 2016, Table 2 (CIFAR-10 test error %, mean ± std over 10 splits) and the SVHN table (§6.3)
 PAPER_TABLE2 = {1000: (21.83, 2.01), 2000: (19.61, 2.09), 4000: (18.63, 2.32), 8000: (17.72, 1.82)}
@@ -43,7 +44,6 @@ PAPER_TABLE3 = {"real data": (11.24, 0.12), "our methods": (8.09, 0.07), "-VBN+B
 # layer's data-dependent init removes.
 VALUE_RANGE = "symmetric"
 TRAIN_SIZE = {"cifar10": 50_000, "svhn": 73_257}
-SUPERVISED_ONLY = "supervised only (same D)"
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,7 @@ def run_supervised_baseline(config: SSLImageConfig, run_dir: str | os.PathLike |
     test_set = load_dataset(config.dataset, "test", data_dir)
     trained = labels_only_test_error(
         build_semisupervised(config, train_set), iterations=config.iterations, batch_size=config.batch_size,
-        lr=config.lr, decay_start=config.decay_start, test_images=test_set.images, test_labels=test_set.labels,
-        value_range=VALUE_RANGE)
+        lr=config.lr, decay_start=config.decay_start, test_images=test_set.images, test_labels=test_set.labels)
     row = {
         "model": SUPERVISED_ONLY,
         "dataset": config.dataset,
@@ -233,28 +232,31 @@ def run_supervised_baselines(configs: Sequence[SSLImageConfig], root: str | os.P
 
 def unlabeled_margin(gan_rows: Sequence[dict[str, Any]],
                      baseline_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per (dataset, labels): the GAN's test error (averaged D) beside the supervised-only baseline's, mean ±
-    std over seeds, and the margin (baseline − GAN, percentage points) that the unlabeled data buys."""
-    table = []
-    def values(rows, key, dataset, labels):
-        return np.array([r[key] for r in rows if r["dataset"] == dataset and r["labels"] == labels], float)
+    """Per (dataset, labels): the GAN's test error (averaged and current D) beside the supervised-only
+    baseline's (current D: it keeps no average), mean ± std over seeds, and the margin that the unlabeled data
+    buys, baseline − GAN in percentage points, current D against current D. Label counts without a baseline
+    are left out."""
 
+    def stats(rows, key, dataset, labels):
+        values = np.array([r[key] for r in rows if r["dataset"] == dataset and r["labels"] == labels], float)
+        return values, (float(values.mean()) if len(values) else math.nan), (
+            float(values.std(ddof=1)) if len(values) > 1 else math.nan)
+
+    table = []
     for dataset, labels in dict.fromkeys((r["dataset"], r["labels"]) for r in gan_rows):
-        gan = values(gan_rows, "error_average_percent", dataset, labels)
-        baseline = values(baseline_rows, "error_raw_percent", dataset, labels)
+        baseline, baseline_mean, baseline_std = stats(baseline_rows, "error_raw_percent", dataset, labels)
         if len(baseline) == 0:
             continue
+        gan, gan_mean, gan_std = stats(gan_rows, "error_raw_percent", dataset, labels)
+        _, averaged_mean, averaged_std = stats(gan_rows, "error_average_percent", dataset, labels)
         table.append({
-            "dataset": dataset, "labels": labels, "seeds": len(gan),
-            "gan_error_percent_mean": float(gan.mean()), "gan_error_percent_std": _std(gan),
-            "supervised_error_percent_mean": float(baseline.mean()), "supervised_error_percent_std": _std(baseline),
-            "margin_points": float(baseline.mean() - gan.mean()),
+            "dataset": dataset, "labels": labels, "gan_seeds": len(gan), "supervised_seeds": len(baseline),
+            "gan_error_average_percent_mean": averaged_mean, "gan_error_average_percent_std": averaged_std,
+            "gan_error_raw_percent_mean": gan_mean, "gan_error_raw_percent_std": gan_std,
+            "supervised_error_percent_mean": baseline_mean, "supervised_error_percent_std": baseline_std,
+            "margin_points": baseline_mean - gan_mean,
         })
     return table
-
-
-def _std(values: np.ndarray) -> float:
-    return float(values.std(ddof=1)) if len(values) > 1 else float("nan")
 
 
 def semisupervised_run_name(config: SSLImageConfig) -> str:

@@ -22,7 +22,7 @@ from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_d
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
 from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
-from .supervised_only import labels_only_test_error
+from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
 # Salimans et al. 2016, Table 1 ("Our model"): test errors out of 10,000, mean ± std over 10 seeds
 PAPER_TABLE1 = {20: (1677, 452), 50: (221, 136), 100: (93, 6.5), 200: (90, 4.2)}
@@ -128,9 +128,9 @@ def run_supervised_baseline(config: SSLMnistConfig, run_dir: str | os.PathLike |
     trained = labels_only_test_error(
         _build(config, train_set.images, train_set.labels), iterations=config.iterations,
         batch_size=config.batch_size, lr=config.lr, decay_start=config.decay_start, test_images=test_set.images,
-        test_labels=test_set.labels, value_range="unit")
+        test_labels=test_set.labels)
     row = {
-        "model": "supervised only (same D)",
+        "model": SUPERVISED_ONLY,
         "labels": config.n_labeled,
         "run_seed": config.seed,
         "errors_raw": round(trained["error"] * len(test_set)),

@@ -60,9 +60,10 @@ class SemiSupervisedGAN(GANMethod):
     of 100 five times over).
 
     Separate forward passes matter when D mixes examples (batch norm, minibatch features; improved_gan.md §6
-    pitfall 3). When it does not (the MNIST MLP: per-element noise only), the passes are one concatenated
-    call, which is the same function with the same noise distribution at a fraction of the per-call cost;
-    ``joint_forward=None`` picks this automatically.
+    pitfall 3). When it does not (the MNIST MLP: per-element noise only), the D step's three passes are one
+    concatenated call, which is the same function with the same noise distribution at a fraction of the
+    per-call cost; ``joint_forward=None`` picks this automatically. The feature-matching G step always runs D
+    twice: the real batch under ``no_grad`` (its features are a constant for G), then the generated batch.
 
     ``d_average`` is the code's evaluation copy of D: zero-initialised, θ̄ ← θ̄ + (1 − decay)(θ − θ̄) after each
     D step, no bias correction (improved_gan.md §1.10); see :meth:`evaluation_discriminator`.

@@ -29,7 +29,7 @@ def toy_cifar(make_image_zip, tmp_path, isolated_cache):
 TINY = dict(d_widths=(4, 8), generator_width=4, init_batch=20, batch_size=10)
 
 
-def test_semisupervised_runs_resume_and_summarise(toy_cifar):
+def test_semisupervised_runs_resume_and_summarise(toy_cifar, monkeypatch):
     configs = [cifar.SSLImageConfig(n_labeled=20, seed=seed, iterations=4, decay_start=2, **TINY) for seed in (0, 1)]
     rows = cifar.run_semisupervised_all(configs, toy_cifar / "runs", toy_cifar, eval_every=2)
     again = cifar.run_semisupervised_all(configs[:1], toy_cifar / "runs", toy_cifar)  # finished: re-evaluates
@@ -48,18 +48,28 @@ def test_semisupervised_runs_resume_and_summarise(toy_cifar):
     baselines = cifar.run_supervised_baselines(configs, toy_cifar / "runs", toy_cifar)
     assert [b["model"] for b in baselines] == [cifar.SUPERVISED_ONLY] * 2
     assert all(b["steps_trained"] == 4 and 0 <= b["error_raw_percent"] <= 100 for b in baselines)
-    assert cifar.run_supervised_baselines(configs[:1], toy_cifar / "runs", toy_cifar) == baselines[:1]  # kept
+    monkeypatch.setattr(cifar, "labels_only_test_error", _must_not_train)  # a kept baseline is read back
+    assert cifar.run_supervised_baselines(configs[:1], toy_cifar / "runs", toy_cifar, workers=1) == baselines[:1]
     margin = cifar.unlabeled_margin(rows, baselines)
-    assert len(margin) == 1 and margin[0]["seeds"] == 2
-    assert math.isclose(margin[0]["margin_points"], np.mean([b["error_raw_percent"] for b in baselines]) - mean)
+    assert len(margin) == 1 and (margin[0]["gan_seeds"], margin[0]["supervised_seeds"]) == (2, 2)
+    raw_mean = np.mean([r["error_raw_percent"] for r in rows])
+    assert math.isclose(margin[0]["margin_points"], np.mean([b["error_raw_percent"] for b in baselines]) - raw_mean)
+    assert math.isclose(margin[0]["gan_error_average_percent_mean"], mean)
+
+
+def _must_not_train(*args, **kwargs):
+    raise AssertionError("a finished baseline was trained again")
 
 
 def test_unlabeled_margin_pairs_label_counts_and_skips_missing_baselines():
-    gan = [{"dataset": "cifar10", "labels": n, "error_average_percent": e} for n, e in ((1000, 60.0), (4000, 50.0))]
+    gan = [{"dataset": "cifar10", "labels": n, "error_average_percent": e, "error_raw_percent": e + 1}
+           for n, e in ((1000, 60.0), (4000, 50.0))]
     baseline = [{"dataset": "cifar10", "labels": 1000, "error_raw_percent": e} for e in (70.0, 72.0)]
     (row,) = cifar.unlabeled_margin(gan, baseline)
-    assert (row["labels"], row["supervised_error_percent_mean"], row["margin_points"]) == (1000, 71.0, 11.0)
-    assert math.isnan(row["gan_error_percent_std"]) and math.isclose(row["supervised_error_percent_std"], 2 ** 0.5)
+    assert (row["labels"], row["supervised_error_percent_mean"], row["margin_points"]) == (1000, 71.0, 10.0)
+    assert (row["gan_error_average_percent_mean"], row["gan_seeds"], row["supervised_seeds"]) == (60.0, 1, 2)
+    assert math.isnan(row["gan_error_raw_percent_std"])
+    assert math.isclose(row["supervised_error_percent_std"], 2 ** 0.5)
 
 
 def test_table3_columns_switch_one_thing_each_and_score(toy_cifar):
