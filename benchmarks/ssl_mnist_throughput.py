@@ -5,7 +5,8 @@
 Measures iterations per second (one D step on labeled + unlabeled + generated batches of 100, one
 feature-matching G step) through the real training loop for:
 
-* D's three passes as separate calls vs one concatenated call (``joint_forward``; same function for this D);
+* the D step's three passes as separate calls vs one concatenated call (``joint_forward``; same function for
+  this D; the G step always runs D twice, the real batch without a graph);
 * fp32 vs bf16 autocast;
 * one process on all threads vs one single-threaded process per core (the aggregate of runs trained side by
   side with ``repro.parallel.map_in_processes``, as notebook 10 does).
