@@ -187,7 +187,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 # Schedules, EMA, config comparison
 
 
-def _lr_factor(config: TrainConfig) -> Callable[[int], float]:
+def lr_factor_schedule(config: TrainConfig) -> Callable[[int], float]:
+    """The learning-rate multiplier of 0-based iteration i under ``config``'s schedule (for LambdaLR)."""
     if config.schedule == "linear":  # 0-based iteration i runs at min(1, (steps - i) / (steps - decay_start))
         return lambda step: max(0.0, min(1.0, (config.steps - step) / (config.steps - config.decay_start)))
     if config.schedule == "step":
@@ -344,7 +345,7 @@ def train(
                              eps=config.adam_eps, fused=True)
     opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=config.lr_d, betas=config.betas_d,
                              eps=config.adam_eps, fused=True)
-    lr_factor = _lr_factor(config)
+    lr_factor = lr_factor_schedule(config)
     sched_g = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_factor)
     sched_d = torch.optim.lr_scheduler.LambdaLR(opt_d, lr_factor)
     ema = None

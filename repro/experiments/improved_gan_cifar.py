@@ -208,9 +208,8 @@ def run_supervised_baseline(config: SSLImageConfig, run_dir: str | os.PathLike |
         return kept
     train_set = load_dataset(config.dataset, "train", data_dir)
     test_set = load_dataset(config.dataset, "test", data_dir)
-    trained = labels_only_test_error(
-        build_semisupervised(config, train_set), iterations=config.iterations, batch_size=config.batch_size,
-        lr=config.lr, decay_start=config.decay_start, test_images=test_set.images, test_labels=test_set.labels)
+    trained = labels_only_test_error(build_semisupervised(config, train_set), _loop(config, 1, 0, False),
+                                     test_set.images, test_set.labels)
     row = {
         "model": SUPERVISED_ONLY,
         "dataset": config.dataset,

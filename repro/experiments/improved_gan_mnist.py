@@ -73,6 +73,16 @@ def _build(config: SSLMnistConfig, train_images: np.ndarray, train_labels: np.nd
     )
 
 
+def _loop(config: SSLMnistConfig, eval_every: int = 0, progress: bool = False) -> TrainConfig:
+    """The run's loop: Adam (lr, β = (0.5, 0.999), the Theano ε) for both players, constant or linear decay."""
+    return TrainConfig(
+        steps=config.iterations, batch_size=config.batch_size, lr_g=config.lr, lr_d=config.lr,
+        betas_g=(0.5, 0.999), betas_d=(0.5, 0.999), adam_eps=1e-4, seed=config.seed,
+        schedule="constant" if config.decay_start is None else "linear", decay_start=config.decay_start or 0,
+        log_every=100, eval_every=eval_every, checkpoint_every=max(1, config.iterations // 10), progress=progress,
+    )
+
+
 def run_semisupervised(
     config: SSLMnistConfig, run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
     progress: bool = False, eval_every: int = 0,
@@ -85,12 +95,7 @@ def run_semisupervised(
     """
     train_set, test_set = load_dataset("mnist", "train", data_dir), load_dataset("mnist", "test", data_dir)
     method = _build(config, train_set.images, train_set.labels)
-    loop = TrainConfig(
-        steps=config.iterations, batch_size=config.batch_size, lr_g=config.lr, lr_d=config.lr,
-        betas_g=(0.5, 0.999), betas_d=(0.5, 0.999), adam_eps=1e-4, seed=config.seed,
-        schedule="constant" if config.decay_start is None else "linear", decay_start=config.decay_start or 0,
-        log_every=100, eval_every=eval_every, checkpoint_every=max(1, config.iterations // 10), progress=progress,
-    )
+    loop = _loop(config, eval_every, progress)
     test_images = torch.from_numpy(test_set.images)
 
     def test_errors(step: int, generator: torch.nn.Module) -> dict[str, float]:
@@ -125,10 +130,8 @@ def run_supervised_baseline(config: SSLMnistConfig, run_dir: str | os.PathLike |
     if (kept := cached_row(run_dir)) is not None:
         return kept
     train_set, test_set = load_dataset("mnist", "train", data_dir), load_dataset("mnist", "test", data_dir)
-    trained = labels_only_test_error(
-        _build(config, train_set.images, train_set.labels), iterations=config.iterations,
-        batch_size=config.batch_size, lr=config.lr, decay_start=config.decay_start, test_images=test_set.images,
-        test_labels=test_set.labels)
+    trained = labels_only_test_error(_build(config, train_set.images, train_set.labels), _loop(config),
+                                     test_set.images, test_set.labels)
     row = {
         "model": SUPERVISED_ONLY,
         "labels": config.n_labeled,

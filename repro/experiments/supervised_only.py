@@ -12,25 +12,25 @@ import numpy as np
 import torch
 
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
+from ..train import TrainConfig, lr_factor_schedule
 
 SUPERVISED_ONLY = "supervised only (same D)"  # the model name of the baseline's rows
 
 
-def labels_only_test_error(method: SemiSupervisedGAN, *, iterations: int, batch_size: int, lr: float,
-                           decay_start: int | None, test_images: np.ndarray, test_labels: np.ndarray
-                           ) -> dict[str, Any]:
-    """Train ``method``'s discriminator with :meth:`SemiSupervisedGAN.labels_only_step` (Adam, β = (0.5, 0.999),
-    the Theano ε as the GAN runs; the rate decays linearly to 0 from ``decay_start``, None: constant) and return
-    the current D's test error (fraction, dropout/noise off; the GAN's parameter average is not kept) and the
-    training wall time. Runs in the precision of the caller (no autocast) and keeps no checkpoint."""
-    optimizer = torch.optim.Adam(method.discriminator.parameters(), lr=lr, betas=(0.5, 0.999), eps=1e-4, fused=True)
-    decay_from = iterations if decay_start is None else decay_start
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda i: min(1.0, (iterations - i) / max(1, iterations - decay_from)))
+def labels_only_test_error(method: SemiSupervisedGAN, loop: TrainConfig, test_images: np.ndarray,
+                           test_labels: np.ndarray) -> dict[str, Any]:
+    """Train ``method``'s discriminator with :meth:`SemiSupervisedGAN.labels_only_step` for ``loop.steps``
+    batches of ``loop.batch_size``, with D's optimiser and schedule from ``loop`` (the GAN run's own loop
+    configuration, so "the same optimiser and schedule" holds by construction), and return the current D's
+    test error (fraction, dropout/noise off; the GAN's parameter average is not kept) and the training wall
+    time. Runs without autocast and keeps no checkpoint."""
+    optimizer = torch.optim.Adam(method.discriminator.parameters(), lr=loop.lr_d, betas=loop.betas_d,
+                                 eps=loop.adam_eps, fused=True)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor_schedule(loop))
     started = time.perf_counter()
     method.discriminator.train()
-    for _ in range(iterations):
-        method.labels_only_step(batch_size, optimizer)
+    for _ in range(loop.steps):
+        method.labels_only_step(loop.batch_size, optimizer)
         schedule.step()
     error = classification_error(method.discriminator, torch.from_numpy(test_images), test_labels,
                                  method.value_range)
