@@ -5,7 +5,9 @@
 * the executed copy goes to ``results/<profile>/<notebook>/<notebook>.ipynb`` beside its tables and figures;
 * papermill's output goes to ``results/<profile>/logs/<notebook>.log``;
 * ``results/<profile>/manifest.json`` gets (or replaces) the notebook's entry: profile, parameters, git
-  commit, notebook hash, start, duration, status.
+  commit, notebook hash, start, duration, status, and how many of the notebook's run folders
+  (``runs/<notebook>/<profile>/``) were there before it started: a rerun that finds finished runs only
+  re-evaluates them, so its duration is not a first run's.
 
 A notebook that fails or runs past the timeout is reported with its log path and the others still run; the
 exit status is non-zero if any failed. Re-running replaces entries and files, so it is idempotent.
@@ -38,6 +40,10 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 # Per-notebook wall-clock limits in seconds (0 = none); a notebook may raise its own in its metadata
 # (``metadata.repro.timeouts``, e.g. {"cpu": 9000} for a long CPU run); --timeout overrides both.
 DEFAULT_TIMEOUTS = {"smoke": 600, "cpu": 3600, "paper": 0}
+RUNS_DIR = REPO_ROOT / "runs"  # where the notebooks train: runs/<notebook>/<profile>/<run>/
+# A training run writes config.json when it starts; a run without a loop of its own (a baseline, a score) keeps
+# its row in result.json
+RUN_MARKERS = ("config.json", "result.json")
 
 
 def default_timeout(notebook: Path, profile: str) -> float:
@@ -63,6 +69,15 @@ class NotebookRun:
     executed: str
     log: str
     python: str
+    runs_found: int  # run folders of this notebook and profile that existed before it started
+    runs_total: int  # ... and after it finished
+
+
+def run_folders(notebook: str, profile: str, runs_dir: Path = RUNS_DIR) -> set[Path]:
+    """The notebook's run folders for ``profile``: those under ``runs_dir/<notebook>/<profile>/`` holding a
+    run's ``config.json`` or a kept ``result.json``."""
+    base = runs_dir / notebook / profile
+    return {marker.parent for name in RUN_MARKERS for marker in base.rglob(name)}
 
 
 def list_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -115,6 +130,7 @@ def run_notebook(
     parameters: dict[str, Any] | None = None,
     timeout_s: float = 0,
     root: Path | None = None,
+    runs_dir: Path = RUNS_DIR,
 ) -> NotebookRun:
     """Execute one notebook with papermill in a subprocess, writing its executed copy and log; never raises
     for a failing notebook (the status says so)."""
@@ -138,6 +154,7 @@ def run_notebook(
 
     # What ran: read before the run, so that editing the notebook or committing meanwhile cannot mislabel it
     source_sha256, commit = file_sha256(notebook), git_commit()
+    runs_found = len(run_folders(name, profile, runs_dir))
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:
@@ -165,6 +182,8 @@ def run_notebook(
         executed=_relative(executed),
         log=_relative(log),
         python=sys.version.split()[0],
+        runs_found=runs_found,
+        runs_total=len(run_folders(name, profile, runs_dir)),
     )
 
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .files import atomic_path
 from .paths import REPO_ROOT, results_root
@@ -336,12 +337,20 @@ def _cell(text: str) -> str:
 
 
 def run_times(root: Path) -> list[dict[str, str]]:
-    """Wall time of each notebook's committed run, from ``root/manifest.json``. Notebook 90 is left out: it
-    writes this summary, so its own entry is only final after the summary is written."""
+    """Wall time of each notebook's committed run, from ``root/manifest.json``, with how many of its run folders
+    were already there when it started. Notebook 90 is left out: it writes this summary, so its own entry is
+    only final after the summary is written."""
     path = root / "manifest.json"
     entries = json.loads(path.read_text())["notebooks"] if path.exists() else {}
-    return [{"notebook": name, "minutes": f"{entry['duration_s'] / 60:.1f}", "status": entry["status"],
-             "started": entry["start_utc"][:16].replace("T", " "), "git_commit": entry["git_commit"][:8]}
+
+    def found(entry: dict[str, Any]) -> str:
+        if "runs_found" not in entry:
+            return "not recorded"
+        return f"{entry['runs_found']} of {entry['runs_total']}"
+
+    return [{"notebook": name, "minutes": f"{entry['duration_s'] / 60:.1f}", "runs_found": found(entry),
+             "status": entry["status"], "started": entry["start_utc"][:16].replace("T", " "),
+             "git_commit": entry["git_commit"][:8]}
             for name, entry in sorted(entries.items()) if not name.startswith("90_")]
 
 
@@ -353,13 +362,15 @@ def _run_time_lines(root: Path) -> list[str]:
     over = [r["notebook"][:2] for r in rows if float(r["minutes"]) > NOTEBOOK_MINUTES_TARGET]
     lines = ["### Run times", "",
              f"Wall time of the run that wrote each notebook's committed `{root.name}` results (2 CPU cores for "
-             "`cpu`). A run that found finished checkpoints or cached classifiers from an earlier run only "
-             f"re-evaluated, so its time is below a first run's. {total:.0f} min in all"
+             "`cpu`). *Runs found* counts the notebook's run folders that were already there when it started "
+             "(\"not recorded\": written before the manifest kept that count). Those runs resumed or were only "
+             "re-evaluated, and a cached score classifier is not retrained, so such a time is below a first run's. "
+             f"{total:.0f} min in all"
              + (f"; over the {NOTEBOOK_MINUTES_TARGET}-minute target per notebook: {', '.join(over)}." if over
                 else "."), "",
-             "| notebook | minutes | status | started (UTC) | git commit |", "|---|---|---|---|---|"]
-    lines += [f"| {r['notebook']} | {r['minutes']} | {r['status']} | {r['started']} | {r['git_commit']} |"
-              for r in rows]
+             "| notebook | minutes | runs found | status | started (UTC) | git commit |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['notebook']} | {r['minutes']} | {r['runs_found']} | {r['status']} | {r['started']} | "
+              f"{r['git_commit']} |" for r in rows]
     return lines + [""]
 
 

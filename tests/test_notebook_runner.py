@@ -97,3 +97,20 @@ def test_a_notebook_can_declare_a_longer_limit_for_a_profile(tmp_path):
     nbformat.write(nb, path)
     assert runner.default_timeout(path, "cpu") == 9000
     assert runner.default_timeout(path, "smoke") == runner.DEFAULT_TIMEOUTS["smoke"]
+
+
+def test_the_manifest_counts_run_folders_found_before_the_notebook_started(tmp_path):
+    runs = tmp_path / "runs"
+    body = (f"from pathlib import Path\n"
+            f"for run in ('a', 'b'):\n"
+            f"    folder = Path({str(runs)!r}) / '50_trains' / PROFILE / 'kind' / run\n"
+            f"    folder.mkdir(parents=True, exist_ok=True)\n"
+            f"    (folder / ('config.json' if run == 'a' else 'result.json')).write_text('{{}}')\n")
+    notebook = write_notebook(tmp_path, "50_trains", body)
+    (runs / "50_trains" / "smoke" / "stray").mkdir(parents=True)  # a folder without a run marker is no run
+    first = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)
+    assert first.status == "ok" and (first.runs_found, first.runs_total) == (0, 2)
+    (runs / "50_trains" / "cpu" / "other").mkdir(parents=True)
+    (runs / "50_trains" / "cpu" / "other" / "config.json").write_text("{}")  # another profile's run
+    again = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)
+    assert (again.runs_found, again.runs_total) == (2, 2)
