@@ -30,7 +30,15 @@ from ..nets.am_gan import AMGANDiscriminator, AMGANGenerator
 from ..nets.improved_gan import data_dependent_init
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .runs import (
+    cached_row,
+    config_digest,
+    keep_row,
+    load_trained,
+    read_eval_log,
+    seed_stats,
+    trained_checkpoint,
+)
 
 # Zhou et al. 2018, Table 1 (submission version), CIFAR-10: (IS dynamic, IS predefined, AM dynamic, AM predefined)
 PAPER_TABLE1 = {
@@ -216,9 +224,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         group = [r for r in rows if (r["dataset"], r["variant"], r["labeling"]) == key]
         row: dict[str, Any] = {"dataset": key[0], "variant": key[1], "labeling": key[2], "seeds": len(group)}
         for metric in ("is_mean", "am_score", "fid", "ms_ssim_max_over_classes"):
-            values = np.array([r[metric] for r in group], dtype=float)
-            row[metric] = float(values.mean())
-            row[f"{metric}_std_over_seeds"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            row[metric], row[f"{metric}_std_over_seeds"] = seed_stats([r[metric] for r in group])
         paper = PAPER_TABLE1.get(key[1]) if key[0] == "cifar10" else None
         column = 0 if key[2] == "dynamic" else 1
         row["paper_is"] = paper[column] if paper else float("nan")

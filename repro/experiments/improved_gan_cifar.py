@@ -9,7 +9,6 @@ scripts match pooled features with the L1 norm; the MBD scripts take 3 saturatin
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -27,7 +26,15 @@ from ..metrics.evaluate import real_outputs, sample_generator, score_images
 from ..nets.improved_gan import CifarDiscriminator, CifarGenerator, data_dependent_init
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .runs import (
+    cached_row,
+    config_digest,
+    keep_row,
+    load_trained,
+    read_eval_log,
+    seed_stats,
+    trained_checkpoint,
+)
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
 # Salimans et al. 2016, Table 2 (CIFAR-10 test error %, mean ± std over 10 splits) and the SVHN table (§6.3)
@@ -236,18 +243,17 @@ def unlabeled_margin(gan_rows: Sequence[dict[str, Any]],
     buys, baseline − GAN in percentage points, current D against current D. Label counts without a baseline
     are left out."""
 
-    def stats(rows, key, dataset, labels):
-        values = np.array([r[key] for r in rows if r["dataset"] == dataset and r["labels"] == labels], float)
-        return values, (float(values.mean()) if len(values) else math.nan), (
-            float(values.std(ddof=1)) if len(values) > 1 else math.nan)
+    def values(rows, key, dataset, labels):
+        return [r[key] for r in rows if r["dataset"] == dataset and r["labels"] == labels]
 
     table = []
     for dataset, labels in dict.fromkeys((r["dataset"], r["labels"]) for r in gan_rows):
-        baseline, baseline_mean, baseline_std = stats(baseline_rows, "error_raw_percent", dataset, labels)
-        if len(baseline) == 0:
+        baseline = values(baseline_rows, "error_raw_percent", dataset, labels)
+        if not baseline:
             continue
-        gan, gan_mean, gan_std = stats(gan_rows, "error_raw_percent", dataset, labels)
-        _, averaged_mean, averaged_std = stats(gan_rows, "error_average_percent", dataset, labels)
+        gan = values(gan_rows, "error_raw_percent", dataset, labels)
+        (baseline_mean, baseline_std), (gan_mean, gan_std), (averaged_mean, averaged_std) = (
+            seed_stats(v) for v in (baseline, gan, values(gan_rows, "error_average_percent", dataset, labels)))
         table.append({
             "dataset": dataset, "labels": labels, "gan_seeds": len(gan), "supervised_seeds": len(baseline),
             "gan_error_average_percent_mean": averaged_mean, "gan_error_average_percent_std": averaged_std,
@@ -284,9 +290,7 @@ def summarise_errors(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         paper = PAPER_ERRORS[dataset].get(labels)
         row: dict[str, Any] = {"dataset": dataset, "labels": labels, "seeds": len(group)}
         for key in ("error_average_percent", "error_raw_percent"):
-            values = np.array([r[key] for r in group], dtype=float)
-            row[f"{key}_mean"] = float(values.mean())
-            row[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            row[f"{key}_mean"], row[f"{key}_std"] = seed_stats([r[key] for r in group])
         row["paper_error_percent"] = f"{paper[0]} ± {paper[1]}" if paper else "not reported"
         summary.append(row)
     return summary
@@ -361,14 +365,12 @@ def summarise_table3(rows: Sequence[dict[str, Any]], score: str = "is_mean") -> 
     summary = []
     for column in dict.fromkeys(r["column"] for r in rows):
         group = [r for r in rows if r["column"] == column]
-        values, fids = (np.array([r[k] for r in group], dtype=float) for k in (score, "fid"))
+        (is_mean, is_std), (fid_mean, fid_std) = (seed_stats([r[k] for r in group]) for k in (score, "fid"))
         paper = PAPER_TABLE3.get(column)
         summary.append({
             "column": column, "seeds": len(group),
-            "is_mean": float(values.mean()), "is_std_over_seeds": float(values.std(ddof=1)) if len(group) > 1
-            else float("nan"),
-            "fid_mean": float(fids.mean()), "fid_std_over_seeds": float(fids.std(ddof=1)) if len(group) > 1
-            else float("nan"),
+            "is_mean": is_mean, "is_std_over_seeds": is_std,
+            "fid_mean": fid_mean, "fid_std_over_seeds": fid_std,
             "paper_inception_score": f"{paper[0]} ± {paper[1]}" if paper else "",
         })
     return summary

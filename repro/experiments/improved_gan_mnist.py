@@ -21,7 +21,15 @@ from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_dependent_init
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .runs import (
+    cached_row,
+    config_digest,
+    keep_row,
+    load_trained,
+    read_eval_log,
+    seed_stats,
+    trained_checkpoint,
+)
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
 # Salimans et al. 2016, Table 1 ("Our model"): test errors out of 10,000, mean ± std over 10 seeds
@@ -174,16 +182,17 @@ def summarise(rows: list[dict[str, Any]], column: str, model_name: str | None = 
     ``model_name`` renames the model in the summary (e.g. to say which D was scored)."""
     summary = []
     for model, labels in dict.fromkeys((r["model"], r["labels"]) for r in rows):
-        values = np.array([r[column] for r in rows if r["model"] == model and r["labels"] == labels], dtype=float)
+        values = [r[column] for r in rows if r["model"] == model and r["labels"] == labels]
+        mean, std = seed_stats(values)  # errors out of the 10,000 test digits; / 100 gives percent
         paper = PAPER_TABLE1.get(labels) if model.startswith("K+1") else None
         summary.append({
             "model": model_name or model,
             "labels": labels,
             "seeds": len(values),
-            "errors_mean": float(values.mean()),
-            "errors_std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"),
-            "error_percent": float(values.mean() / 100),
-            "error_percent_std": float(values.std(ddof=1) / 100) if len(values) > 1 else float("nan"),
+            "errors_mean": mean,
+            "errors_std": std,
+            "error_percent": mean / 100,
+            "error_percent_std": std / 100,
             "paper_errors": f"{paper[0]} ± {paper[1]}" if paper else "",
             "paper_error_percent": paper[0] / 100 if paper else float("nan"),
         })

@@ -31,7 +31,15 @@ from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
 from ..nets.stacked_mnist import stacked_mnist_nets
 from ..parallel import map_in_processes
 from ..train import TrainConfig, train
-from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .runs import (
+    cached_row,
+    config_digest,
+    keep_row,
+    load_trained,
+    read_eval_log,
+    seed_stats,
+    trained_checkpoint,
+)
 
 MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax"}  # model -> task
 VALUE_RANGE = "symmetric"
@@ -177,9 +185,7 @@ def summarise(rows: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequ
         group = [r for r in rows if tuple(r[k] for k in keys) == key]
         row: dict[str, Any] = {**dict(zip(keys, key, strict=True)), "seeds": len(group)}
         for metric in metrics:
-            values = np.array([r[metric] for r in group], dtype=float)
-            row[metric] = float(values.mean())
-            row[f"{metric}_std_over_seeds"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            row[metric], row[f"{metric}_std_over_seeds"] = seed_stats([r[metric] for r in group])
         summary.append(row)
     return summary
 

@@ -1,5 +1,6 @@
 """What every experiment driver needs from a run folder: a name that follows the configuration, the test
-curve the loop wrote along the way, and the rows kept for runs that have no checkpoint of their own."""
+curve the loop wrote along the way, and the rows kept for runs that have no checkpoint of their own; and the
+mean ± spread over seeds that every summary table reports."""
 
 from __future__ import annotations
 
@@ -11,12 +12,22 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..files import write_json_atomic
 
 
 def config_digest(config: Any) -> str:
     """8 hex digits that change whenever any field of the (dataclass) configuration does."""
     return hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def seed_stats(values: Any) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof 1) of per-seed values; the std is NaN below two seeds (one seed
+    has no spread) and both are NaN for none."""
+    array = np.asarray(values, dtype=float)
+    mean = float(array.mean()) if array.size else float("nan")
+    return mean, float(array.std(ddof=1)) if array.size > 1 else float("nan")
 
 
 def read_eval_log(run_dir: str | os.PathLike, log: str = "eval.csv", **tags: Any) -> list[dict[str, Any]]:
