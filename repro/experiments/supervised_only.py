@@ -23,14 +23,17 @@ def labels_only_test_error(method: SemiSupervisedGAN, loop: TrainConfig, test_im
     batches of ``loop.batch_size``, with D's optimiser and schedule from ``loop`` (the GAN run's own loop
     configuration, so "the same optimiser and schedule" holds by construction), and return the current D's
     test error (fraction, dropout/noise off; the GAN's parameter average is not kept) and the training wall
-    time. Runs without autocast and keeps no checkpoint."""
+    time. Runs in the loop's precision (bf16 autocast when the GAN used it); keeps no checkpoint."""
     optimizer = torch.optim.Adam(method.discriminator.parameters(), lr=loop.lr_d, betas=loop.betas_d,
                                  eps=loop.adam_eps, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor_schedule(loop))
+    device = next(method.discriminator.parameters()).device
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=loop.precision == "bf16")
     started = time.perf_counter()
     method.discriminator.train()
     for _ in range(loop.steps):
-        method.labels_only_step(loop.batch_size, optimizer)
+        with autocast:
+            method.labels_only_step(loop.batch_size, optimizer)
         schedule.step()
     error = classification_error(method.discriminator, torch.from_numpy(test_images), test_labels,
                                  method.value_range)
