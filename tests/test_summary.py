@@ -137,6 +137,21 @@ def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
         {"dataset": "cifar10", "labels": "1000", "supervised_error_percent_mean": "58.0"}])
     _, loses, _ = summary.table2_claims(tmp_path)
     assert loses.verdict == "not reproduced" and "no gain over the supervised-only" in loses.reason
+    # one seed each, 0.6 points apart on 10,000 test images: within two standard errors of test sampling alone
+    write(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "supervised_margin", [
+        {"dataset": "cifar10", "labels": "1000", "supervised_error_percent_mean": "61.0",
+         "supervised_error_percent_std": "nan"}])
+    _, close_call, _ = summary.table2_claims(tmp_path)
+    assert close_call.verdict == "not reproduced" and "(0.60 points) is within the noise (1.38" in close_call.reason
+
+
+def test_the_margin_noise_is_two_standard_errors_of_test_sampling_plus_the_seeds():
+    assert summary.margin_noise(50.0, 50.0, 10_000) == pytest.approx(2 * math.sqrt(0.25 + 0.25))
+    assert summary.margin_noise(10.0, 30.0, 2_500) == pytest.approx(2 * math.sqrt(4 * (0.09 + 0.21)))
+    with_seeds = summary.margin_noise(10.0, 30.0, 2_500, ours_std=1.0, baseline_std=2.0)
+    assert with_seeds == pytest.approx(2 * math.sqrt(4 * (0.09 + 0.21) + 1 + 4))
+    assert summary.margin_noise(10.0, 30.0, 2_500, ours_std=1.0) == pytest.approx(
+        summary.margin_noise(10.0, 30.0, 2_500))  # a spread on one side only is no spread to add
 
 
 def test_table3_orderings_need_a_gap_beyond_the_seed_spread(tmp_path):
@@ -162,3 +177,20 @@ def test_table3_orderings_need_a_gap_beyond_the_seed_spread(tmp_path):
           [row("our methods", "5.0", "0.01"), row("-L", "3.0", "nan", "1")])  # a spread on one side only
     (one_sided,) = summary.table3_claims(tmp_path)
     assert "one seed" in one_sided.reason
+
+
+def test_table1_needs_a_margin_beyond_the_noise_to_beat_the_labels_alone(tmp_path):
+    def row(model, labels, percent, std="nan", seeds="1"):
+        return {"model": model, "labels": labels, "seeds": seeds, "error_percent": percent,
+                "error_percent_std": std, "paper_errors": "93 ± 6.5", "paper_error_percent": "0.93",
+                "profile": "cpu", "epochs": "36.0"}
+
+    write(tmp_path, "10_improved_gan_semisupervised_mnist", "table1", [
+        row("K+1 GAN + FM, averaged D", "100", "1.59", "0.08", "3"),
+        row("supervised only (same D)", "100", "22.19", "1.47", "3"),
+        row("K+1 GAN + FM, averaged D", "20", "46.6"), row("supervised only (same D)", "20", "47.5"),
+        row("K+1 GAN + FM, averaged D", "50", "30.0"), row("supervised only (same D)", "50", "28.0")])
+    hundred, twenty, fifty = (c for c in summary.improved_gan_claims(tmp_path) if c.claim.startswith("Table 1"))
+    assert hundred.verdict == "reproduced in ordering only" and "supervised only: 22.19%" in hundred.ours
+    assert twenty.verdict == "not reproduced" and "(0.90 points) is within the noise" in twenty.reason
+    assert fifty.verdict == "not reproduced" and "no gain" in fifty.reason and "-2.00 points" in fifty.reason
