@@ -233,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # SIGTERM (a job scheduler, `timeout`) unwinds like Ctrl-C, so the running notebook's processes are stopped
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if profile != "smoke" and git_commit().endswith("+dirty"):
+        print("[run_all] warning: tracked files outside results/ have uncommitted changes; the results will "
+              "name their commit with +dirty. Commit first for results that a commit reproduces.", file=sys.stderr)
     failures = []
     for notebook in notebooks:
         print(f"[run_all] {notebook.stem} (profile {profile}) ...", flush=True)

@@ -373,9 +373,12 @@ def run_times(root: Path) -> list[dict[str, str]]:
             return "not recorded"
         return f"{entry['runs_found']} of {entry['runs_total']}"
 
+    def commit(entry: dict[str, Any]) -> str:  # short, keeping the "+dirty" mark
+        return entry["git_commit"][:8] + ("+dirty" if entry["git_commit"].endswith("+dirty") else "")
+
     return [{"notebook": name, "minutes": f"{entry['duration_s'] / 60:.1f}", "runs_found": found(entry),
              "status": entry["status"], "started": entry["start_utc"][:16].replace("T", " "),
-             "git_commit": entry["git_commit"][:8]}
+             "git_commit": commit(entry)}
             for name, entry in sorted(entries.items()) if not name.startswith("90_")]
 
 
@@ -390,6 +393,7 @@ def _run_time_lines(root: Path) -> list[str]:
              "`cpu`). *Runs found* counts the notebook's run folders that were already there when it started "
              "(\"not recorded\": written before the manifest kept that count). Those runs resumed or were only "
              "re-evaluated, and a cached score classifier is not retrained, so such a time is below a first run's. "
+             "A commit marked +dirty ran with uncommitted changes to tracked files outside `results/`. "
              f"{total:.0f} min in all"
              + (f"; over the {NOTEBOOK_MINUTES_TARGET}-minute target per notebook: {', '.join(over)}." if over
                 else "."), "",

@@ -114,3 +114,17 @@ def test_the_manifest_counts_run_folders_found_before_the_notebook_started(tmp_p
     (runs / "50_trains" / "cpu" / "other" / "config.json").write_text("{}")  # another profile's run
     again = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)
     assert (again.runs_found, again.runs_total) == (2, 2)
+
+
+@pytest.mark.parametrize(("commit", "profile", "warned"), [
+    ("abc+dirty", "cpu", True), ("abc", "cpu", False), ("abc+dirty", "smoke", False)])
+def test_a_results_run_from_uncommitted_code_is_warned_about(tmp_path, monkeypatch, capsys, commit, profile, warned):
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setattr(runner, "git_commit", lambda: commit)
+    monkeypatch.setattr(runner, "run_notebook", lambda notebook, profile, **kwargs: runner.NotebookRun(
+        notebook.stem, profile, {}, "ok", "2026-12-03T00:00:00+00:00", 1.0, commit, "0" * 64, "x", "y", "3", 0, 0))
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books, "30_works", "pass")
+    assert runner.main(["--profile", profile, "--notebook-dir", str(books)]) == 0
+    assert ("uncommitted changes" in capsys.readouterr().err) == warned

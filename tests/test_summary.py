@@ -100,7 +100,8 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
                 "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78"}
 
     (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": {
-        "10_x": {**entry(2400.0), "runs_found": 0, "runs_total": 6}, "30_y": entry(600.0),
+        "10_x": {**entry(2400.0), "runs_found": 0, "runs_total": 6},
+        "30_y": {**entry(600.0), "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78+dirty"},
         "90_summary": entry(5.0)}}))
     rows = summary.run_times(tmp_path)
     assert [(r["notebook"], r["minutes"], r["runs_found"]) for r in rows] == [
@@ -108,6 +109,7 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
     text = summary.summary_markdown(tmp_path)
     assert "50 min in all; over the 30-minute target per notebook: 10." in text and "90_summary" not in text
     assert "| 10_x | 40.0 | 0 of 6 | ok |" in text and "| 30_y | 10.0 | not recorded | ok |" in text
+    assert "| 5c7fe5ef |" in text and "| 5c7fe5ef+dirty |" in text
 
 
 def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
