@@ -7,7 +7,8 @@ For each network pair (``repro.nets.NETWORKS``) at its initialisation, and for `
 dataset, it computes the weight gradients of D's loss and of G's loss (non-saturating, batch 64) twice: in fp32,
 and under CPU bf16 autocast with channels-last, as ``repro.train`` runs them. It prints the relative error
 ``‖g_bf16 − g_fp32‖ / ‖g_fp32‖`` of the whole gradient of each network and of its first (input-side) weight,
-averaged over the batches. Biases of layers followed by batch norm are left out: their true gradient is zero
+averaged over the batches ("first weight": the first weight parameter registered, the input-side layer in
+these Sequential-built networks). Biases of layers followed by batch norm are left out: their true gradient is zero
 (the normalisation removes them), so any rounding makes their relative error huge and meaningless.
 
 For scale, the last column is the same relative difference between the fp32 gradients of two different
@@ -68,7 +69,9 @@ def weight_gradients(generator: nn.Module, discriminator: nn.Module, real: torch
 
 
 def normalised_away(network: nn.Module) -> set[str]:
-    """Names of biases whose layer is directly followed by batch norm (their gradient is zero in exact maths)."""
+    """Names of biases whose layer is directly followed by batch norm (their gradient is zero in exact maths).
+    "Followed" is the order in which a container registers its children, which is the data flow for the
+    ``nn.Sequential`` blocks these networks are built from."""
     names = set()
     for prefix, module in network.named_modules():
         children = list(module.named_children())
@@ -79,6 +82,7 @@ def normalised_away(network: nn.Module) -> set[str]:
 
 
 def relative_error(reference: dict[str, torch.Tensor], other: dict[str, torch.Tensor], names: list[str]) -> float:
+    """‖other − reference‖ / ‖reference‖ over the parameters ``names``, taken together as one vector."""
     difference = torch.cat([(reference[n] - other[n]).flatten() for n in names])
     return float(difference.norm() / torch.cat([reference[n].flatten() for n in names]).norm())
 

@@ -252,8 +252,9 @@ def unlabeled_margin(gan_rows: Sequence[dict[str, Any]],
         if not baseline:
             continue
         gan = values(gan_rows, "error_raw_percent", dataset, labels)
-        (baseline_mean, baseline_std), (gan_mean, gan_std), (averaged_mean, averaged_std) = (
-            seed_stats(v) for v in (baseline, gan, values(gan_rows, "error_average_percent", dataset, labels)))
+        baseline_mean, baseline_std = seed_stats(baseline)
+        gan_mean, gan_std = seed_stats(gan)
+        averaged_mean, averaged_std = seed_stats(values(gan_rows, "error_average_percent", dataset, labels))
         table.append({
             "dataset": dataset, "labels": labels, "gan_seeds": len(gan), "supervised_seeds": len(baseline),
             "gan_error_average_percent_mean": averaged_mean, "gan_error_average_percent_std": averaged_std,

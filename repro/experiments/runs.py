@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,10 @@ def config_digest(config: Any) -> str:
     return hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:8]
 
 
-def seed_stats(values: Any) -> tuple[float, float]:
+def seed_stats(values: Iterable[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (ddof 1) of per-seed values; the std is NaN below two seeds (one seed
     has no spread) and both are NaN for none."""
-    array = np.asarray(values, dtype=float)
+    array = np.asarray(list(values), dtype=float)
     mean = float(array.mean()) if array.size else float("nan")
     return mean, float(array.std(ddof=1)) if array.size > 1 else float("nan")
 
