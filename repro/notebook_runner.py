@@ -194,11 +194,31 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Duration, start and commit of the run that trained this entry's runs: this run when it found none, the
+    previous entry's first run when this one found all of them (a replay) and they are the same folders' count;
+    None when unknown (it trained some runs and found others, or the previous entry never said)."""
+    def timing(entry: dict[str, Any]) -> dict[str, Any]:
+        return {key: entry[key] for key in ("duration_s", "start_utc", "git_commit")}
+
+    if run.status != "ok":
+        return None
+    if run.runs_found == 0:
+        return timing(asdict(run))
+    if previous is None or run.runs_found != run.runs_total or previous.get("runs_total") != run.runs_total:
+        return None
+    if previous.get("first_run"):
+        return previous["first_run"]
+    return timing(previous) if previous.get("runs_found") == 0 and previous["status"] == "ok" else None
+
+
 def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
-    """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically)."""
+    """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically), keeping the
+    time of the first run behind a replay (:func:`first_run`)."""
     path = (root or results_root()) / run.profile / "manifest.json"
     manifest = json.loads(path.read_text()) if path.exists() else {"notebooks": {}}
-    manifest["notebooks"][run.notebook] = asdict(run)
+    previous = manifest["notebooks"].get(run.notebook)
+    manifest["notebooks"][run.notebook] = {**asdict(run), "first_run": first_run(run, previous)}
     manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
     return write_json_atomic(path, manifest)
 

@@ -128,3 +128,25 @@ def test_a_results_run_from_uncommitted_code_is_warned_about(tmp_path, monkeypat
     write_notebook(books, "30_works", "pass")
     assert runner.main(["--profile", profile, "--notebook-dir", str(books)]) == 0
     assert ("uncommitted changes" in capsys.readouterr().err) == warned
+
+
+def test_a_replay_keeps_the_time_of_the_first_run_that_trained_its_runs(tmp_path):
+    def run(found, total, seconds, status="ok"):
+        return runner.NotebookRun("50_trains", "cpu", {}, status, f"2026-12-03T0{found}:00:00+00:00", seconds,
+                                  "abc", "0" * 64, "x", "y", "3", found, total)
+
+    def entry():
+        return json.loads((tmp_path / "cpu" / "manifest.json").read_text())["notebooks"]["50_trains"]
+
+    runner.update_manifest(run(0, 4, 2854.0), tmp_path)
+    assert entry()["first_run"]["duration_s"] == 2854.0
+    runner.update_manifest(run(4, 4, 150.0), tmp_path)  # a replay: every run found
+    assert entry()["duration_s"] == 150.0 and entry()["first_run"]["duration_s"] == 2854.0
+    runner.update_manifest(run(4, 4, 140.0), tmp_path)  # and another: still the first run's time
+    assert entry()["first_run"]["duration_s"] == 2854.0
+    runner.update_manifest(run(4, 6, 900.0), tmp_path)  # trained two new runs beside four old ones: unknown
+    assert entry()["first_run"] is None
+    runner.update_manifest(run(6, 6, 100.0), tmp_path)
+    assert entry()["first_run"] is None
+    runner.update_manifest(run(0, 6, 3000.0, status="failed"), tmp_path)
+    assert entry()["first_run"] is None

@@ -100,15 +100,19 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
                 "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78"}
 
     (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": {
-        "10_x": {**entry(2400.0), "runs_found": 0, "runs_total": 6},
+        "10_x": {**entry(2400.0), "runs_found": 0, "runs_total": 6},  # a first run, before first_run was kept
+        "20_r": {**entry(60.0), "runs_found": 4, "runs_total": 4, "first_run": entry(1500.0)},  # a replay
         "30_y": {**entry(600.0), "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78+dirty"},
         "90_summary": entry(5.0)}}))
     rows = summary.run_times(tmp_path)
-    assert [(r["notebook"], r["minutes"], r["runs_found_of_total"]) for r in rows] == [
-        ("10_x", "40.0", "0 of 6"), ("30_y", "10.0", "not recorded")]
+    assert [(r["notebook"], r["minutes"], r["runs_found_of_total"], r["first_run_minutes"]) for r in rows] == [
+        ("10_x", "40.0", "0 of 6", "40.0"), ("20_r", "1.0", "4 of 4", "25.0"),
+        ("30_y", "10.0", "not recorded", "not recorded")]
     text = summary.summary_markdown(tmp_path)
-    assert "50 min in all; over the 30-minute target per notebook: 10." in text and "90_summary" not in text
-    assert "| 10_x | 40.0 | 0 of 6 | ok |" in text and "| 30_y | 10.0 | not recorded | ok |" in text
+    assert ("75 min in all, counting first runs where known (for 30 only the committed run's time is known); "
+            "over the 30-minute target per notebook: 10.") in text and "90_summary" not in text
+    assert "| 10_x | 40.0 | 0 of 6 | 40.0 | ok |" in text
+    assert "| 30_y | 10.0 | not recorded | not recorded | ok |" in text
     assert "| 5c7fe5ef |" in text and "| 5c7fe5ef+dirty |" in text
 
 
