@@ -29,7 +29,7 @@ from ..metrics.ms_ssim import classwise_ms_ssim
 from ..nets.am_gan import AMGANDiscriminator, AMGANGenerator
 from ..nets.improved_gan import data_dependent_init
 from ..parallel import map_in_processes
-from ..train import TrainConfig, train
+from ..train import TrainConfig, pick_device, train
 from .runs import (
     cached_row,
     config_digest,
@@ -158,7 +158,8 @@ def train_model(config: AMGANConfig, run_dir: str | os.PathLike, data_dir: str |
             return {"is_mean": scores["is_mean"], "am_score": scores["am_score"]}
 
     started = time.perf_counter()
-    data = DeviceBatches(train_set.images, train_set.labels, config.batch_size, value_range=VALUE_RANGE)
+    data = DeviceBatches(train_set.images, train_set.labels, config.batch_size, value_range=VALUE_RANGE,
+                         device=pick_device())
     result = train(method, data, _loop(config, eval_every, progress), run_dir, evaluate=evaluate,
                    value_range=VALUE_RANGE)
     return {"variant": config.variant, "labeling": config.labeling, "dataset": config.dataset,

@@ -25,7 +25,7 @@ from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..metrics.evaluate import real_outputs, sample_generator, score_images
 from ..nets.improved_gan import CifarDiscriminator, CifarGenerator, data_dependent_init
 from ..parallel import map_in_processes
-from ..train import TrainConfig, train
+from ..train import TrainConfig, pick_device, train
 from .runs import (
     cached_row,
     config_digest,
@@ -190,7 +190,7 @@ def run_semisupervised(config: SSLImageConfig, run_dir: str | os.PathLike, data_
 
     started = time.perf_counter()
     data = DeviceBatches(_unlabeled(train_set, config.n_unlabeled, config.seed), None, config.batch_size,
-                         value_range=VALUE_RANGE)
+                         value_range=VALUE_RANGE, device=pick_device())
     result = train(method, data, _loop(config, 1, eval_every, progress), run_dir,
                    evaluate=test_errors if eval_every else None, value_range=VALUE_RANGE)
     final = test_errors(result.step, method.generator)
@@ -331,7 +331,7 @@ def train_table3(config: Table3Config, run_dir: str | os.PathLike, data_dir: str
     train_set = load_dataset("cifar10", "train", data_dir)
     method = build_table3(config, train_set)
     started = time.perf_counter()
-    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE)
+    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, device=pick_device())
     result = train(method, data, _loop(config, config.generator_steps, 0, progress), run_dir,
                    value_range=VALUE_RANGE)
     return {"column": config.column, "run_seed": config.seed, "steps_trained": result.step,

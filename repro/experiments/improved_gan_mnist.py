@@ -20,7 +20,7 @@ from ..data import DeviceBatches, balanced_labeled_subset, load_dataset, to_floa
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
 from ..nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_dependent_init
 from ..parallel import map_in_processes
-from ..train import TrainConfig, train
+from ..train import TrainConfig, pick_device, train
 from .runs import (
     cached_row,
     config_digest,
@@ -115,8 +115,8 @@ def run_semisupervised(
         }
 
     started = time.perf_counter()
-    result = train(method, DeviceBatches(train_set.images, None, config.batch_size, value_range="unit"), loop,
-                   run_dir, evaluate=test_errors if eval_every else None, value_range="unit")
+    data = DeviceBatches(train_set.images, None, config.batch_size, value_range="unit", device=pick_device())
+    result = train(method, data, loop, run_dir, evaluate=test_errors if eval_every else None, value_range="unit")
     final = test_errors(result.step, method.generator)
     return {
         "model": "K+1 GAN, feature matching",

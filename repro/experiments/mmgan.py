@@ -36,7 +36,7 @@ from ..metrics.modes import STACKED_MNIST_SAMPLES
 from ..nets.dcgan import dcgan_nets
 from ..nets.stacked_mnist import stacked_mnist_nets
 from ..parallel import map_in_processes
-from ..train import TrainConfig, train
+from ..train import TrainConfig, pick_device, train
 from .ms_gan import digit_pool, stacked_coverage
 from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
 
@@ -100,9 +100,11 @@ def build(config: MMGANConfig):
 def _data(config: MMGANConfig, data_dir: str | os.PathLike | None) -> DeviceBatches:
     if config.dataset == "stacked_mnist":
         digits, labels = digit_pool(config.pool_size, data_dir)
-        return StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+        return StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
+                                   device=pick_device())
     train_set = load_dataset(config.dataset, "train", data_dir)
-    return DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+    return DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
+                         device=pick_device())
 
 
 def _loop(config: MMGANConfig, eval_every: int, progress: bool) -> TrainConfig:

@@ -30,7 +30,7 @@ from ..nets.dcgan import dcgan_nets
 from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
 from ..nets.stacked_mnist import stacked_mnist_nets
 from ..parallel import map_in_processes
-from ..train import TrainConfig, train
+from ..train import TrainConfig, pick_device, train
 from .runs import (
     cached_row,
     config_digest,
@@ -143,7 +143,8 @@ def train_stacked(config: StackedMNISTConfig, run_dir: str | os.PathLike, data_d
 
     started = time.perf_counter()
     digits, labels = digit_pool(config.pool_size, data_dir)
-    data = StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+    data = StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
+                               device=pick_device())
     result = train(method, data, _stacked_loop(config, eval_every, progress), run_dir,
                    evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
     score_dir = run_dir / f"scores-{classifier.name}-{n_samples}"
@@ -306,7 +307,8 @@ def train_cifar(config: CifarConfig, run_dir: str | os.PathLike, data_dir: str |
 
     started = time.perf_counter()
     train_set = load_dataset("cifar10", "train", data_dir)
-    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed)
+    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
+                         device=pick_device())
     result = train(method, data, _cifar_loop(config, eval_every, progress), run_dir,
                    evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
     score_dir = run_dir / f"scores-{classifier.name}-{n_samples}-{n_real}"

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
-from ..train import TrainConfig, lr_factor_schedule
+from ..train import TrainConfig, lr_factor_schedule, pick_device
 
 SUPERVISED_ONLY = "supervised only (same D)"  # the model name of the baseline's rows
 
@@ -23,11 +23,13 @@ def labels_only_test_error(method: SemiSupervisedGAN, loop: TrainConfig, test_im
     batches of ``loop.batch_size``, with D's optimiser and schedule from ``loop`` (the GAN run's own loop
     configuration, so "the same optimiser and schedule" holds by construction), and return the current D's
     test error (fraction, dropout/noise off; the GAN's parameter average is not kept) and the training wall
-    time. Runs in the loop's precision (bf16 autocast when the GAN used it); keeps no checkpoint."""
+    time. Runs on :func:`~repro.train.pick_device` (CUDA when there is one) in the loop's precision (bf16
+    autocast when the GAN used it); keeps no checkpoint."""
+    device = pick_device()
+    method.to(device)
     optimizer = torch.optim.Adam(method.discriminator.parameters(), lr=loop.lr_d, betas=loop.betas_d,
                                  eps=loop.adam_eps, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor_schedule(loop))
-    device = next(method.discriminator.parameters()).device
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=loop.precision == "bf16")
     started = time.perf_counter()
     method.discriminator.train()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ..metrics.test_classifier import bar_digits
@@ -25,3 +26,49 @@ def toy_mnist_mirror(make_image_zip, tmp_path, isolated_cache) -> Callable[[int,
         return tmp_path
 
     return build
+
+
+@pytest.fixture
+def toy_cifar(make_image_zip, tmp_path, isolated_cache) -> Path:
+    """A toy ``cifar10-jpeg.zip`` in the test's folder (returned, to pass as ``data_dir``): 13 training and 2
+    test images per class, class k a bright band in row block k."""
+    rng = np.random.default_rng(0)
+    tree = {}
+    for split, n in (("train", 13), ("test", 2)):  # 130 training images: the smoke classifier needs 128
+        tree[split] = {}
+        for k in range(10):
+            images = rng.integers(0, 80, size=(n, 32, 32, 3)).astype(np.uint8)
+            images[:, 3 * k : 3 * k + 3, :, k % 3] = 255
+            tree[split][f"c{k}"] = list(images)
+    make_image_zip(tree, "cifar10-jpeg.zip")
+    return tmp_path
+
+
+class TrainingReached(Exception):
+    """Raised by :func:`capture_training_device`'s stand-in for ``train``: the driver got that far."""
+
+
+def capture_training_device(monkeypatch, driver) -> list:
+    """Make ``driver`` (an experiment module) stop at its ``train`` call and record the ``device=`` its batches
+    were built with; ``pick_device`` answers a marker, so the record shows the driver trains where
+    :func:`repro.train.pick_device` says (CUDA on a GPU machine), not on the batches' CPU default."""
+    asked = []
+
+    def recording(batches_class):
+        class Recording(batches_class):
+            def __init__(self, *args, device="cpu", **kwargs):
+                asked.append(device)
+                super().__init__(*args, **kwargs)
+
+        return Recording
+
+    for name in ("DeviceBatches", "StackedMNISTBatches"):
+        if hasattr(driver, name):
+            monkeypatch.setattr(driver, name, recording(getattr(driver, name)))
+    monkeypatch.setattr(driver, "pick_device", lambda: "the picked device")
+
+    def stop(*args, **kwargs):
+        raise TrainingReached
+
+    monkeypatch.setattr(driver, "train", stop)
+    return asked

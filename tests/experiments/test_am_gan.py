@@ -11,6 +11,8 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import am_gan
 
+from .conftest import TrainingReached, capture_training_device
+
 
 @pytest.fixture
 def toy_mnist(toy_mnist_mirror):
@@ -85,3 +87,12 @@ def test_orderings_compare_our_means_with_the_paper_s_pairs():
     on_mnist = {(r["metric"], r["paper_better"], r["paper_worse"]): r for r in am_gan.orderings(table + mnist, "mnist")}
     assert not on_mnist[("is_mean", "AM-GAN", "GAN")]["agrees"]
     assert {r["dataset"] for r in on_mnist.values()} == {"mnist"}
+
+
+def test_the_driver_trains_on_the_picked_device(toy_mnist, monkeypatch, tmp_path):
+    asked = capture_training_device(monkeypatch, am_gan)
+    config = am_gan.AMGANConfig(dataset="mnist", iterations=2, batch_size=10, generator_width=2,
+                                discriminator_width=2)
+    with pytest.raises(TrainingReached):
+        am_gan.train_model(config, tmp_path / "r", toy_mnist, classifier_profile="smoke")
+    assert asked == ["the picked device"]

@@ -11,20 +11,7 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import improved_gan_cifar as cifar
 
-
-@pytest.fixture
-def toy_cifar(make_image_zip, tmp_path, isolated_cache):
-    rng = np.random.default_rng(0)
-    tree = {}
-    for split, n in (("train", 13), ("test", 2)):  # 130 training images: the smoke classifier needs 128
-        tree[split] = {}
-        for k in range(10):
-            images = rng.integers(0, 80, size=(n, 32, 32, 3)).astype(np.uint8)
-            images[:, 3 * k : 3 * k + 3, :, k % 3] = 255  # class k: a bright band in row block k
-            tree[split][f"c{k}"] = list(images)
-    make_image_zip(tree, "cifar10-jpeg.zip")
-    return tmp_path
-
+from .conftest import TrainingReached, capture_training_device
 
 TINY = dict(d_widths=(4, 8), generator_width=4, init_batch=20, batch_size=10)
 
@@ -108,3 +95,14 @@ def test_table3_columns_switch_one_thing_each_and_score(toy_cifar):
     summary = cifar.summarise_table3([first, {**first, "run_seed": 1, "is_mean": first["is_mean"] + 1}])
     assert summary[0]["paper_inception_score"] == "8.09 ± 0.07" and summary[0]["seeds"] == 2
     assert summary[0]["is_std_over_seeds"] == pytest.approx(math.sqrt(0.5))
+
+
+def test_both_drivers_train_on_the_picked_device(toy_cifar, monkeypatch):
+    asked = capture_training_device(monkeypatch, cifar)
+    with pytest.raises(TrainingReached):
+        cifar.run_semisupervised(cifar.SSLImageConfig(n_labeled=20, iterations=4, decay_start=2, **TINY),
+                                 toy_cifar / "a", toy_cifar)
+    with pytest.raises(TrainingReached):
+        cifar.train_table3(cifar.Table3Config(column="our methods", n_labeled=20, iterations=2, decay_start=None,
+                                              reference_size=5, **TINY), toy_cifar / "b", toy_cifar)
+    assert asked == ["the picked device"] * 2

@@ -11,6 +11,8 @@ import torch
 from repro.data import load_dataset
 from repro.experiments import improved_gan_mnist as table1
 
+from .conftest import TrainingReached, capture_training_device
+
 
 def test_a_run_resumes_and_rows_carry_errors_out_of_the_test_set(toy_mnist_mirror, tmp_path):
     toy_mnist_mirror(12, 4)
@@ -59,3 +61,19 @@ def test_table1_driver_curves_baseline_cache_and_generator(toy_mnist_mirror, tmp
     assert generator(torch.rand(3, generator.latent_dim)).shape == (3, 1, 28, 28)
     with pytest.raises(FileNotFoundError, match="train the run first"):
         table1.trained_generator(configs[0], tmp_path / "elsewhere", tmp_path)
+
+
+def test_the_driver_and_its_baseline_run_on_the_picked_device(toy_mnist_mirror, tmp_path, monkeypatch):
+    from repro.experiments import supervised_only
+
+    toy_mnist_mirror(12, 4)
+    config = table1.SSLMnistConfig(n_labeled=20, iterations=4, batch_size=10, init_batch=50,
+                                   hidden_widths=(32, 16), generator_width=16)
+    asked = capture_training_device(monkeypatch, table1)
+    with pytest.raises(TrainingReached):
+        table1.run_semisupervised(config, tmp_path / "r", data_dir=tmp_path)
+    assert asked == ["the picked device"]
+    moved_to = []
+    monkeypatch.setattr(supervised_only, "pick_device", lambda: moved_to.append("picked") or torch.device("cpu"))
+    table1.run_supervised_baseline(config, None, data_dir=tmp_path)
+    assert moved_to == ["picked"]

@@ -9,6 +9,8 @@ from repro.errors import ConfigError
 from repro.experiments import mmgan
 from repro.methods.mmgan import ManifoldMatchingGAN
 
+from .conftest import TrainingReached, capture_training_device
+
 
 @pytest.fixture
 def toy_mnist(toy_mnist_mirror):
@@ -43,3 +45,12 @@ def test_configs_refuse_bad_input():
     with pytest.raises(ConfigError, match="stacked_mnist, mnist, cifar10"):
         mmgan.MMGANConfig(dataset="celeba")
     assert mmgan.run_name(mmgan.MMGANConfig(model="MM + kernel")).startswith("stacked_mnist-MMkernel-seed0-")
+
+
+@pytest.mark.parametrize("dataset", ["stacked_mnist", "mnist"])
+def test_the_driver_trains_on_the_picked_device(toy_mnist, monkeypatch, tmp_path, dataset):
+    asked = capture_training_device(monkeypatch, mmgan)
+    with pytest.raises(TrainingReached):
+        mmgan.train_model(mmgan.MMGANConfig(dataset=dataset, iterations=2, batch_size=8, width=4, pool_size=None),
+                          tmp_path / "r", toy_mnist, classifier_profile="smoke")
+    assert asked == ["the picked device"]

@@ -11,6 +11,8 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import ms_gan
 
+from .conftest import TrainingReached, capture_training_device
+
 
 @pytest.fixture
 def toy_mnist(toy_mnist_mirror):
@@ -81,3 +83,14 @@ def test_cifar_backbones_take_a_training_step_with_each_task(backbone):
         logs = method.generator_step(8, None, torch.optim.Adam(method.generator.parameters(), 1e-3))
         assert torch.isfinite(logs["g_loss"])
         assert np.isfinite(float(logs.get("g_task", 0.0)))
+
+
+def test_both_drivers_train_on_the_picked_device(toy_mnist, toy_cifar, monkeypatch, tmp_path):
+    asked = capture_training_device(monkeypatch, ms_gan)
+    with pytest.raises(TrainingReached):
+        ms_gan.train_stacked(ms_gan.StackedMNISTConfig(iterations=2, batch_size=8, pool_size=None), tmp_path / "s",
+                             toy_mnist, classifier_profile="smoke")
+    with pytest.raises(TrainingReached):
+        ms_gan.train_cifar(ms_gan.CifarConfig(width=4, iterations=2), tmp_path / "c", toy_cifar, n_real=100,
+                           classifier_profile="smoke")
+    assert asked == ["the picked device"] * 2
