@@ -415,6 +415,8 @@ def _run_time_lines(root: Path) -> list[str]:
     minutes = {r["notebook"]: float(r["first_run_minutes"] if r["first_run_minutes"] != "not recorded"
                                     else r["minutes"]) for r in rows}
     unknown = [r["notebook"][:2] for r in rows if r["first_run_minutes"] == "not recorded"]
+    replays = [r["notebook"][:2] for r in rows if r["first_run_minutes"] == "not recorded"
+               and r["runs_found_of_total"] != "not recorded" and not r["runs_found_of_total"].startswith("0 of")]
     over = [name[:2] for name, value in minutes.items() if value > NOTEBOOK_MINUTES_TARGET]
     lines = ["### Run times", "",
              f"Wall time of the run that wrote each notebook's committed `{root.name}` results (2 CPU cores for "
@@ -425,6 +427,8 @@ def _run_time_lines(root: Path) -> list[str]:
              "manifest knows it. A commit marked +dirty ran with uncommitted changes to tracked files outside "
              f"`results/`. {sum(minutes.values()):.0f} min in all, counting first runs where known"
              + (f" (for {', '.join(unknown)} only the committed run's time is known)" if unknown else "")
+             + (f", a lower bound: {', '.join(replays)} re-used earlier runs whose first-run time is not recorded"
+                if replays else "")
              + (f"; over the {NOTEBOOK_MINUTES_TARGET}-minute target per notebook: {', '.join(over)}." if over
                 else "."), "",
              "| notebook | minutes | runs found | first run (minutes) | status | started (UTC) | git commit |",

@@ -104,6 +104,7 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
         "20_r": {**entry(60.0), "runs_found": 4, "runs_total": 4, "first_run": entry(1500.0)},  # a replay
         "30_y": {**entry(600.0), "git_commit": "5c7fe5ef6d1af88a7bd0bcf95c90f3090b598e78+dirty"},
         "90_summary": entry(5.0)}}))
+    replayed = json.loads((tmp_path / "manifest.json").read_text())
     rows = summary.run_times(tmp_path)
     assert [(r["notebook"], r["minutes"], r["runs_found_of_total"], r["first_run_minutes"]) for r in rows] == [
         ("10_x", "40.0", "0 of 6", "40.0"), ("20_r", "1.0", "4 of 4", "25.0"),
@@ -114,6 +115,11 @@ def test_run_times_come_from_the_manifest_without_notebook_90(tmp_path):
     assert "| 10_x | 40.0 | 0 of 6 | 40.0 | ok |" in text
     assert "| 30_y | 10.0 | not recorded | not recorded | ok |" in text
     assert "| 5c7fe5ef |" in text and "| 5c7fe5ef+dirty |" in text
+    assert "lower bound" not in text
+    replayed["notebooks"]["40_z"] = {**entry(30.0), "runs_found": 2, "runs_total": 2}  # a replay, first run unknown
+    (tmp_path / "manifest.json").write_text(json.dumps(replayed))
+    assert ("(for 30, 40 only the committed run's time is known), a lower bound: 40 re-used earlier runs whose "
+            "first-run time is not recorded;") in summary.summary_markdown(tmp_path)
 
 
 def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
