@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from repro import losses
-from repro.data import ValueRange, load_dataset
+from repro.data import DeviceBatches, StackedMNISTBatches, load_dataset
 from repro.nets import NETWORKS
 
 DATASET = {"dcgan28": "mnist", "dcgan32": "cifar10", "sngan_cnn32": "cifar10", "sngan_resnet32": "cifar10",
@@ -37,16 +37,13 @@ BATCH = 64
 
 
 def real_batches(dataset: str, data_dir: str | None, count: int, seed: int) -> list[torch.Tensor]:
-    """``count`` + 1 batches of real images scaled to [-1, 1]; Stacked-MNIST stacks three random MNIST digits."""
-    images = load_dataset("mnist" if dataset == "stacked_mnist" else dataset, "train", data_dir).images
-    generator = np.random.default_rng(seed)
-    channels = 3 if dataset == "stacked_mnist" else 1
-    batches = []
-    for _ in range(count + 1):
-        picks = generator.integers(0, len(images), (BATCH, channels))
-        batch = np.concatenate([images[picks[:, c]] for c in range(channels)], axis=1)
-        batches.append(torch.from_numpy(batch).float() / 127.5 - 1)
-    return batches
+    """``count`` + 1 batches of real images in [-1, 1], drawn as training draws them."""
+    if dataset == "stacked_mnist":
+        mnist = load_dataset("mnist", "train", data_dir)
+        batches = StackedMNISTBatches(mnist.images, mnist.labels, BATCH, seed=seed)
+    else:
+        batches = DeviceBatches(load_dataset(dataset, "train", data_dir).images, None, BATCH, seed=seed)
+    return [batches.next()[0] for _ in range(count + 1)]
 
 
 def weight_gradients(generator: nn.Module, discriminator: nn.Module, real: torch.Tensor, latents: torch.Tensor,
@@ -105,9 +102,9 @@ def main() -> None:
         for width in args.widths:
             torch.manual_seed(0)
             generator, discriminator = NETWORKS[network](**({} if width is None else {"width": width}))
-            value_range: ValueRange = getattr(generator, "output_range", "symmetric")
-            if value_range != "symmetric":
-                raise SystemExit(f"{network}: output range {value_range!r}; this script feeds [-1, 1] images")
+            if generator.output_range != "symmetric":
+                raise SystemExit(f"{network}: output range {generator.output_range!r}; this script feeds [-1, 1] "
+                                 "images")
             skip = {"D": normalised_away(discriminator), "G": normalised_away(generator)}
             errors: dict[str, list[tuple[float, float, float]]] = {"D": [], "G": []}
             for index in range(args.batches):
