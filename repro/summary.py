@@ -392,18 +392,20 @@ def run_times(root: Path) -> list[dict[str, str]]:
             return "not recorded"
         return f"{entry['runs_found']} of {entry['runs_total']}"
 
-    def first_minutes(entry: dict[str, Any]) -> str:
-        first = entry.get("first_run")
-        if first is None and entry.get("runs_found") == 0 and entry["status"] == "ok":
-            first = entry  # written before the manifest kept first runs: this run found nothing to reuse
-        return f"{first['duration_s'] / 60:.1f}" if first else "not recorded"
+    def first(entry: dict[str, Any]) -> dict[str, Any] | None:
+        if entry.get("first_run") is None and entry.get("runs_found") == 0 and entry["status"] == "ok":
+            return entry  # written before the manifest kept first runs: this run found nothing to reuse
+        return entry.get("first_run")
 
     def commit(entry: dict[str, Any]) -> str:  # short, keeping the "+dirty" mark
         return entry["git_commit"][:8] + ("+dirty" if entry["git_commit"].endswith("+dirty") else "")
 
     return [{"notebook": name, "minutes": f"{entry['duration_s'] / 60:.1f}", "runs_found_of_total": found(entry),
-             "first_run_minutes": first_minutes(entry), "status": entry["status"],
-             "started": entry["start_utc"][:16].replace("T", " "), "git_commit": commit(entry)}
+             "first_run_minutes": f"{first(entry)['duration_s'] / 60:.1f}" if first(entry) else "not recorded",
+             "status": entry["status"], "started": entry["start_utc"][:16].replace("T", " "),
+             "git_commit": commit(entry),
+             # a replay whose first run is unknown: its time is no first run's
+             "unknown_replay": first(entry) is None and entry.get("runs_found", 0) > 0}
             for name, entry in sorted(entries.items()) if not name.startswith("90_")]
 
 
@@ -415,8 +417,7 @@ def _run_time_lines(root: Path) -> list[str]:
     minutes = {r["notebook"]: float(r["first_run_minutes"] if r["first_run_minutes"] != "not recorded"
                                     else r["minutes"]) for r in rows}
     unknown = [r["notebook"][:2] for r in rows if r["first_run_minutes"] == "not recorded"]
-    replays = [r["notebook"][:2] for r in rows if r["first_run_minutes"] == "not recorded"
-               and r["runs_found_of_total"] != "not recorded" and not r["runs_found_of_total"].startswith("0 of")]
+    replays = [r["notebook"][:2] for r in rows if r["unknown_replay"]]
     over = [name[:2] for name, value in minutes.items() if value > NOTEBOOK_MINUTES_TARGET]
     lines = ["### Run times", "",
              f"Wall time of the run that wrote each notebook's committed `{root.name}` results (2 CPU cores for "
