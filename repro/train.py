@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import itertools
 import os
 import random
 import signal
@@ -112,6 +113,9 @@ class TrainResult:
     seconds: float  # wall time of this call's training
     ema_generator: torch.nn.Module | None
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    # wall time of the run's training over every call that trained it (periodic evaluations and checkpoints
+    # included, the final evaluation not); None for a run whose earlier calls could not be timed
+    train_seconds: float | None = None
 
     @property
     def resumed(self) -> bool:
@@ -261,6 +265,23 @@ class _CsvLog:
 
 
 @torch.no_grad()
+def _logged_train_seconds(log_path: Path, step: int) -> float | None:
+    """Training seconds up to ``step`` of a run whose checkpoint predates ``train_seconds``, read from its log.
+
+    The log's ``seconds`` restart at every call, so they measure the whole run only when it trained in one
+    call: rows that never go back in time. A run resumed earlier (or with no row at ``step``) gives None.
+    """
+    if not log_path.exists():
+        return None
+    with open(log_path, newline="") as f:
+        rows = sorted((int(r["step"]), float(r["seconds"])) for r in csv.DictReader(f)
+                      if r.get("seconds") and int(r["step"]) <= step)
+    seconds = [s for _, s in rows]
+    if not rows or rows[-1][0] != step or any(b < a for a, b in itertools.pairwise(seconds)):
+        return None
+    return seconds[-1]
+
+
 def save_sample_grid(
     generator: torch.nn.Module, latents: torch.Tensor, path: Path, bn_mode: str, value_range: str
 ) -> Path:
@@ -357,6 +378,7 @@ def train(
     record = _config_record(config, method, data, world_size)
     checkpoint_path = run_dir / CHECKPOINT
     start = 0
+    earlier_seconds: float | None = 0.0  # training seconds of the calls before this one
     if checkpoint_path.exists():
         # on the CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
         checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
@@ -387,6 +409,7 @@ def train(
         method.noise.set_state(own["noise"])
         _set_rng_state(own["rng"])
         start = int(checkpoint["step"])
+        earlier_seconds = checkpoint.get("train_seconds", _logged_train_seconds(run_dir / "log.csv", start))
     else:
         rank_seed = config.seed + 1000 * rank  # distinct per rank, recorded in config.json
         torch.manual_seed(rank_seed)
@@ -426,6 +449,7 @@ def train(
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
             "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(),
             "ema": ema.state_dict() if ema is not None else None, "ranks": ranks,
+            "train_seconds": run_seconds(),
         }
         with atomic_path(checkpoint_path) as tmp:
             torch.save(state, tmp)
@@ -453,6 +477,9 @@ def train(
     evaluations: list[dict[str, Any]] = []
     start_or_step = start
     began = time.perf_counter()
+
+    def run_seconds() -> float | None:
+        return None if earlier_seconds is None else earlier_seconds + time.perf_counter() - began
     pending: dict[str, list[torch.Tensor]] = {}
     bar = tqdm(total=config.steps, initial=start, disable=not (config.progress and is_main), desc=run_dir.name)
 
@@ -520,6 +547,7 @@ def train(
                 raise TrainingInterrupted(f"stopped at iteration {step}; checkpoint saved in {checkpoint_path}")
     bar.close()
     seconds = time.perf_counter() - began
+    train_seconds = run_seconds() if step > start else earlier_seconds  # a finished run's re-evaluation adds none
     final_step = max(start, step)
     start_or_step = final_step
     write_samples(final_step)
@@ -529,4 +557,5 @@ def train(
     if world_size > 1:
         dist.barrier()
     averaged = ema is not None and int(ema.n_averaged) > 0
-    return TrainResult(run_dir, final_step, start, seconds, ema.module if averaged else None, evaluations)
+    return TrainResult(run_dir, final_step, start, seconds, ema.module if averaged else None, evaluations,
+                       train_seconds)

@@ -146,6 +146,34 @@ def test_finished_run_only_re_evaluates(tmp_path):
     assert (tmp_path / "samples" / "step_0000020.png").exists()
 
 
+def test_training_seconds_add_up_over_calls_and_a_replay_adds_none(tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        train(StopAt(10).wrap(tiny_method()), tiny_data(), CONFIG, tmp_path)
+    at_ten = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["train_seconds"]
+    resumed = train(tiny_method(), tiny_data(), CONFIG, tmp_path)
+    assert at_ten > 0 and resumed.train_seconds == pytest.approx(at_ten + resumed.seconds, abs=0.05)
+    replay = train(tiny_method(), tiny_data(), CONFIG, tmp_path)
+    assert replay.train_seconds == torch.load(tmp_path / "checkpoint.pt", weights_only=True)["train_seconds"]
+    assert replay.train_seconds == pytest.approx(resumed.train_seconds, abs=0.05)
+
+
+def test_a_checkpoint_from_before_training_seconds_reads_them_from_a_one_call_log(tmp_path):
+    train(tiny_method(), tiny_data(), CONFIG, tmp_path)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    del checkpoint["train_seconds"]
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    with open(tmp_path / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert train(tiny_method(), tiny_data(), CONFIG, tmp_path).train_seconds == float(rows[-1]["seconds"])
+
+    rows[2]["seconds"] = "0.0"  # the log of a run resumed at step 15: its seconds restarted there
+    with open(tmp_path / "log.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert train(tiny_method(), tiny_data(), CONFIG, tmp_path).train_seconds is None
+
+
 def test_evaluation_columns_may_grow_and_an_unused_average_is_not_returned(tmp_path):
     def evaluate(step, generator):
         return {"is": 1.0} if step < 20 else {"is": 2.0, "fid": 3.0}

@@ -12,7 +12,6 @@ samples are cropped back to 28x28 before the MNIST classifier scores them.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from .runs import (
     load_trained,
     read_eval_log,
     seed_stats,
+    train_seconds,
     trained_checkpoint,
 )
 
@@ -157,14 +157,13 @@ def train_model(config: AMGANConfig, run_dir: str | os.PathLike, data_dir: str |
             scores = score_images(images, classifier, train_marginal=marginal, metrics=("is", "am"))
             return {"is_mean": scores["is_mean"], "am_score": scores["am_score"]}
 
-    started = time.perf_counter()
     data = DeviceBatches(train_set.images, train_set.labels, config.batch_size, value_range=VALUE_RANGE,
                          device=pick_device())
     result = train(method, data, _loop(config, eval_every, progress), run_dir, evaluate=evaluate,
                    value_range=VALUE_RANGE)
     return {"variant": config.variant, "labeling": config.labeling, "dataset": config.dataset,
             "run_seed": config.seed, "steps_trained": result.step,
-            "wall_seconds": round(time.perf_counter() - started, 1)}
+            "wall_seconds": train_seconds(result)}
 
 
 def train_all(configs: Sequence[AMGANConfig], root: str | os.PathLike, data_dir: str | os.PathLike | None = None,

@@ -10,7 +10,6 @@ scripts match pooled features with the L1 norm; the MBD scripts take 3 saturatin
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from .runs import (
     load_trained,
     read_eval_log,
     seed_stats,
+    train_seconds,
     trained_checkpoint,
 )
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
@@ -188,7 +188,6 @@ def run_semisupervised(config: SSLImageConfig, run_dir: str | os.PathLike, data_
                                                                 VALUE_RANGE),
         }
 
-    started = time.perf_counter()
     data = DeviceBatches(_unlabeled(train_set, config.n_unlabeled, config.seed), None, config.batch_size,
                          value_range=VALUE_RANGE, device=pick_device())
     result = train(method, data, _loop(config, 1, eval_every, progress), run_dir,
@@ -202,7 +201,7 @@ def run_semisupervised(config: SSLImageConfig, run_dir: str | os.PathLike, data_
         "error_average_percent": round(final["error_average_percent"], 2),
         "error_raw_percent": round(final["error_raw_percent"], 2),
         "steps_trained": result.step,
-        "wall_seconds": round(time.perf_counter() - started, 1),
+        "wall_seconds": train_seconds(result),
     }
 
 
@@ -330,12 +329,11 @@ def train_table3(config: Table3Config, run_dir: str | os.PathLike, data_dir: str
     """Train (or resume) one Table 3 model on the CIFAR-10 training images; returns where it is."""
     train_set = load_dataset("cifar10", "train", data_dir)
     method = build_table3(config, train_set)
-    started = time.perf_counter()
     data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, device=pick_device())
     result = train(method, data, _loop(config, config.generator_steps, 0, progress), run_dir,
                    value_range=VALUE_RANGE)
     return {"column": config.column, "run_seed": config.seed, "steps_trained": result.step,
-            "wall_seconds": round(time.perf_counter() - started, 1)}
+            "wall_seconds": train_seconds(result)}
 
 
 def table3_generator(config: Table3Config, run_dir: str | os.PathLike,

@@ -7,7 +7,6 @@ narrative. Each run lives in its own folder and resumes (a finished run only re-
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from .runs import (
     load_trained,
     read_eval_log,
     seed_stats,
+    train_seconds,
     trained_checkpoint,
 )
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
@@ -114,7 +114,6 @@ def run_semisupervised(
             "error_average_percent": 100 * classification_error(averaged, test_images, test_set.labels),
         }
 
-    started = time.perf_counter()
     data = DeviceBatches(train_set.images, None, config.batch_size, value_range="unit", device=pick_device())
     result = train(method, data, loop, run_dir, evaluate=test_errors if eval_every else None, value_range="unit")
     final = test_errors(result.step, method.generator)
@@ -125,7 +124,7 @@ def run_semisupervised(
         "errors_average": round(final["error_average_percent"] * len(test_set) / 100),
         "errors_raw": round(final["error_raw_percent"] * len(test_set) / 100),
         "steps_trained": result.step,
-        "wall_seconds": round(time.perf_counter() - started, 1),  # near 0 when a finished run is re-evaluated
+        "wall_seconds": train_seconds(result),
     }
 
 

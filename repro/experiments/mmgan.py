@@ -19,7 +19,6 @@ Models (every MMGAN reading is a named option of repro.methods.mmgan.ManifoldMat
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,15 @@ from ..nets.stacked_mnist import stacked_mnist_nets
 from ..parallel import map_in_processes
 from ..train import TrainConfig, pick_device, train
 from .ms_gan import digit_pool, stacked_coverage
-from .runs import cached_row, config_digest, keep_row, load_trained, read_eval_log, trained_checkpoint
+from .runs import (
+    cached_row,
+    config_digest,
+    keep_row,
+    load_trained,
+    read_eval_log,
+    train_seconds,
+    trained_checkpoint,
+)
 
 VALUE_RANGE = "symmetric"
 # model -> ManifoldMatchingGAN options (None: the DCGAN baseline)
@@ -156,7 +163,6 @@ def train_model(config: MMGANConfig, run_dir: str | os.PathLike, data_dir: str |
         scores = scorer(generator, eval_samples, seed=config.seed + 20_000)
         return {k: scores[k] for k in CURVE_METRICS[config.dataset]}
 
-    started = time.perf_counter()
     result = train(method, _data(config, data_dir), _loop(config, eval_every, progress), run_dir,
                    evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
     score_dir = run_dir / f"scores-{scorer.classifier.name}-{n_samples}"
@@ -164,7 +170,7 @@ def train_model(config: MMGANConfig, run_dir: str | os.PathLike, data_dir: str |
         return kept
     scores = scorer(method.generator, n_samples, seed=config.seed + 10_000)
     row = {"dataset": config.dataset, "model": config.model, "run_seed": config.seed, **scores,
-           "steps_trained": result.step, "wall_seconds": round(time.perf_counter() - started, 1)}
+           "steps_trained": result.step, "wall_seconds": train_seconds(result)}
     return keep_row(score_dir, row)
 
 

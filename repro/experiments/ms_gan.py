@@ -11,7 +11,6 @@ MNIST classifier.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from .runs import (
     load_trained,
     read_eval_log,
     seed_stats,
+    train_seconds,
     trained_checkpoint,
 )
 
@@ -141,7 +141,6 @@ def train_stacked(config: StackedMNISTConfig, run_dir: str | os.PathLike, data_d
         scores, _ = stacked_coverage(generator, classifier, eval_samples, seed=config.seed + 20_000)
         return {"modes": scores["modes"], "kl_to_uniform": scores["kl_to_uniform"]}
 
-    started = time.perf_counter()
     digits, labels = digit_pool(config.pool_size, data_dir)
     data = StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
                                device=pick_device())
@@ -153,7 +152,7 @@ def train_stacked(config: StackedMNISTConfig, run_dir: str | os.PathLike, data_d
     scores, ids = stacked_coverage(method.generator, classifier, n_samples, seed=config.seed + 10_000)
     np.save(run_dir / f"mode_histogram-{n_samples}.npy", np.bincount(ids, minlength=1000))
     row = {"model": config.label, "discriminator": config.discriminator, "run_seed": config.seed, **scores,
-           "steps_trained": result.step, "wall_seconds": round(time.perf_counter() - started, 1)}
+           "steps_trained": result.step, "wall_seconds": train_seconds(result)}
     return keep_row(score_dir, row)
 
 
@@ -305,7 +304,6 @@ def train_cifar(config: CifarConfig, run_dir: str | os.PathLike, data_dir: str |
         scores = cifar_scores(generator, classifier, reference, eval_samples, seed=config.seed + 20_000)
         return {"fid": scores["fid"], "kid_mean": scores["kid_mean"], "is_mean": scores["is_mean"]}
 
-    started = time.perf_counter()
     train_set = load_dataset("cifar10", "train", data_dir)
     data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
                          device=pick_device())
@@ -316,7 +314,7 @@ def train_cifar(config: CifarConfig, run_dir: str | os.PathLike, data_dir: str |
         return kept
     scores = cifar_scores(method.generator, classifier, reference, n_samples, seed=config.seed + 10_000)
     row = {"model": config.label, "backbone": config.backbone, "run_seed": config.seed, **scores,
-           "steps_trained": result.step, "wall_seconds": round(time.perf_counter() - started, 1)}
+           "steps_trained": result.step, "wall_seconds": train_seconds(result)}
     return keep_row(score_dir, row)
 
 

@@ -31,6 +31,13 @@ def seed_stats(values: Iterable[float]) -> tuple[float, float]:
     return mean, float(array.std(ddof=1)) if array.size > 1 else float("nan")
 
 
+def train_seconds(result: Any) -> float | None:
+    """A :class:`~repro.train.TrainResult`'s training wall time over every call that trained the run, to 0.1 s, for
+    a runs table: the time the run took, not the time a replay took to re-evaluate it. None when the run's
+    earlier calls were not timed."""
+    return None if result.train_seconds is None else round(result.train_seconds, 1)
+
+
 def read_eval_log(run_dir: str | os.PathLike, log: str = "eval.csv", **tags: Any) -> list[dict[str, Any]]:
     """The rows of ``run_dir/eval.csv`` (or another of the run's CSV logs, e.g. ``log="log.csv"``, the losses) as
     numbers (empty cells dropped), each tagged with ``tags``; [] when the run has not written it yet."""

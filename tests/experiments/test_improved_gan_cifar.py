@@ -21,6 +21,7 @@ def test_semisupervised_runs_resume_and_summarise(toy_cifar, monkeypatch):
     rows = cifar.run_semisupervised_all(configs, toy_cifar / "runs", toy_cifar, eval_every=2)
     again = cifar.run_semisupervised_all(configs[:1], toy_cifar / "runs", toy_cifar)  # finished: re-evaluates
     assert rows[0]["error_average_percent"] == again[0]["error_average_percent"]
+    assert rows[0]["wall_seconds"] == again[0]["wall_seconds"] > 0  # the run's training time, not the replay's
     assert all(r["steps_trained"] == 4 and 0 <= r["error_raw_percent"] <= 100 for r in rows)
     curves = cifar.semisupervised_curves(configs, toy_cifar / "runs")
     assert [(c["run_seed"], c["step"]) for c in curves] == [(0, 2), (0, 4), (1, 2), (1, 4)]

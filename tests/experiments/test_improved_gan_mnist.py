@@ -22,6 +22,7 @@ def test_a_run_resumes_and_rows_carry_errors_out_of_the_test_set(toy_mnist_mirro
     first = table1.run_semisupervised(config, run_dir, data_dir=tmp_path)
     again = table1.run_semisupervised(config, run_dir, data_dir=tmp_path)  # finished: re-evaluates only
     assert first["steps_trained"] == again["steps_trained"] == 12
+    assert first["wall_seconds"] == again["wall_seconds"] > 0  # the run's training time, not the replay's
     assert first["errors_average"] == again["errors_average"] and 0 <= first["errors_raw"] <= 40
     baseline = table1.run_supervised_baseline(config, data_dir=tmp_path)
     assert baseline["model"].startswith("supervised") and 0 <= baseline["errors_raw"] <= 40
