@@ -335,6 +335,15 @@ def ms_gan_claims(root: Path) -> list[Claim]:
 # Paper 4: MMGAN
 
 
+def _for_dataset(protocol_value: str, dataset: str) -> str:
+    """One dataset's entry of a protocol column that notebook 40 writes per dataset ("{'mnist': [0, 1], ...}")."""
+    try:
+        value = ast.literal_eval(protocol_value)
+    except (ValueError, SyntaxError):
+        return protocol_value
+    return str(value[dataset]) if isinstance(value, dict) and dataset in value else protocol_value
+
+
 def mmgan_claims(root: Path) -> list[Claim]:
     rows = read_table(root, "40_mmgan", "comparison")
     if rows is None:
@@ -355,7 +364,9 @@ def mmgan_claims(root: Path) -> list[Claim]:
             spread = math.hypot(_number(ours[f"{metric}_std_over_seeds"]), _number(other[f"{metric}_std_over_seeds"]))
             row = {"paper_better": "MMGAN", "paper_worse": baseline, "our_gap": str(gap), "agrees": str(gap > 0),
                    "beyond_seed_spread": str(bool(gap > spread))}
-            protocol = f"{ours['profile']}, {dataset}, seeds {ours['seed']}, project classifier"
+            protocol = (f"{ours['profile']}, {dataset}, {_for_dataset(ours['iterations'], dataset)} iterations, "
+                        f"seeds {_for_dataset(ours['seed'], dataset)}, {_for_dataset(ours['n_samples'], dataset)} "
+                        f"samples, project classifier")
             claims.append(_ordering_claim(row, f"{metric}, {dataset}", protocol, "MMGAN better (abstract)"))
     return claims
 

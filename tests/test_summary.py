@@ -69,6 +69,20 @@ def test_verdicts_on_a_synthetic_results_tree(tmp_path):
     assert "2 reproduced in ordering only" in text and text.count("### ") == len(summary.PAPERS)
 
 
+def test_mmgan_claims_judge_the_gap_against_both_spreads_and_give_each_dataset_its_own_protocol(tmp_path):
+    protocol = {"profile": "cpu", "seed": "{'mnist': [0, 1], 'cifar10': [0]}", "n_samples": "{'mnist': 500}",
+                "iterations": "{'mnist': 300, 'cifar10': 200}"}
+    write(tmp_path, "40_mmgan", "comparison", [
+        {"dataset": "mnist", "model": "MMGAN", "fid": "10.0", "fid_std_over_seeds": "0.3", **protocol},
+        {"dataset": "mnist", "model": "DCGAN", "fid": "11.0", "fid_std_over_seeds": "0.4", **protocol},
+        {"dataset": "mnist", "model": "FM", "fid": "10.4", "fid_std_over_seeds": "0.3", **protocol},
+    ])
+    beyond, within = summary.mmgan_claims(tmp_path)
+    assert beyond.verdict == "reproduced in ordering only" and "+1" in beyond.ours  # FID 1.0 lower, spread 0.5
+    assert within.verdict == "not reproduced" and "within the seed spread" in within.reason  # 0.4 < 0.42
+    assert beyond.protocol == "cpu, mnist, 300 iterations, seeds [0, 1], 500 samples, project classifier"
+
+
 def test_table1_rows_get_value_or_ordering_verdicts(tmp_path):
     def row(model, error, std, paper="0.93"):
         return {"model": model, "labels": "100", "seeds": "3", "error_percent": error, "error_percent_std": std,
