@@ -264,7 +264,6 @@ class _CsvLog:
             csv.DictWriter(f, fieldnames=columns).writerow(row)
 
 
-@torch.no_grad()
 def _logged_train_seconds(log_path: Path, step: int) -> float | None:
     """Training seconds up to ``step`` of a run whose checkpoint predates ``train_seconds``, read from its log.
 
@@ -282,6 +281,7 @@ def _logged_train_seconds(log_path: Path, step: int) -> float | None:
     return seconds[-1]
 
 
+@torch.no_grad()
 def save_sample_grid(
     generator: torch.nn.Module, latents: torch.Tensor, path: Path, bn_mode: str, value_range: str
 ) -> Path:

@@ -269,3 +269,12 @@ def test_generator_steps_leave_frozen_discriminator_parameters_frozen():
     assert not frozen.requires_grad
     assert all(p.requires_grad for name, p in method.discriminator.named_parameters() if name != "net.1.bias")
     assert all(p.grad is None for p in method.discriminator.parameters())  # D's weight gradients skipped
+
+
+def test_sample_grids_build_no_autograd_graph(tmp_path):
+    from repro.train import save_sample_grid
+
+    generator, seen = TinyG(), []
+    generator.register_forward_hook(lambda module, args, output: seen.append(torch.is_grad_enabled()))
+    save_sample_grid(generator, torch.zeros(4, 8), tmp_path / "grid.png", "eval", "symmetric")
+    assert seen == [False] and (tmp_path / "grid.png").exists()
