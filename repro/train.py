@@ -451,6 +451,7 @@ def train(
             "ema": ema.state_dict() if ema is not None else None, "ranks": ranks,
             "train_seconds": run_seconds(),
         }
+        saved_seconds[0] = state["train_seconds"]  # what a replay will read back; the result reports the same
         with atomic_path(checkpoint_path) as tmp:
             torch.save(state, tmp)
 
@@ -477,6 +478,8 @@ def train(
     evaluations: list[dict[str, Any]] = []
     start_or_step = start
     began = time.perf_counter()
+
+    saved_seconds = [earlier_seconds]  # training seconds in the last checkpoint written
 
     def run_seconds() -> float | None:
         return None if earlier_seconds is None else earlier_seconds + time.perf_counter() - began
@@ -547,7 +550,8 @@ def train(
                 raise TrainingInterrupted(f"stopped at iteration {step}; checkpoint saved in {checkpoint_path}")
     bar.close()
     seconds = time.perf_counter() - began
-    train_seconds = run_seconds() if step > start else earlier_seconds  # a finished run's re-evaluation adds none
+    # the loop ends with a checkpoint at its last step; a finished run's re-evaluation adds no training time
+    train_seconds = saved_seconds[0]
     final_step = max(start, step)
     start_or_step = final_step
     write_samples(final_step)
