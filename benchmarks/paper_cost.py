@@ -137,13 +137,13 @@ def iteration_cost(config) -> tuple[float, int]:
     opt_g = torch.optim.Adam(method.generator.parameters(), lr=loop.lr_g, betas=loop.betas_g, fused=True)
     value_range = "unit" if isinstance(config, improved_gan_mnist.SSLMnistConfig) else "symmetric"
     labels = torch.arange(loop.batch_size) % 10 if isinstance(config, am_gan.AMGANConfig) else None
+    real = real_batch(method, loop.batch_size, value_range)  # drawn once, outside the counters
 
     def iteration() -> None:
         for _ in range(loop.n_dis):
-            method.discriminator_step(real_batch(method, loop.batch_size, value_range), labels, opt_d)
+            method.discriminator_step(real, labels, opt_d)
         for _ in range(loop.n_gen):
-            real = real_batch(method, loop.batch_size, value_range) if method.generator_needs_real else None
-            method.generator_step(loop.batch_size, labels, opt_g, real)
+            method.generator_step(loop.batch_size, labels, opt_g, real if method.generator_needs_real else None)
 
     iteration()  # lazily built state (optimiser moments, averages) out of the count
     operators = OperatorCounter()
