@@ -28,8 +28,9 @@ import torch
 from torch import nn
 
 from repro import losses
-from repro.data import DeviceBatches, StackedMNISTBatches, load_dataset
+from repro.data import DeviceBatches, load_dataset
 from repro.nets import NETWORKS
+from repro.stacked_mnist import StackedMNISTBatches
 
 DATASET = {"dcgan28": "mnist", "dcgan32": "cifar10", "sngan_cnn32": "cifar10", "sngan_resnet32": "cifar10",
            "stacked_mnist_k4": "stacked_mnist", "stacked_mnist_k2": "stacked_mnist"}

@@ -1,7 +1,8 @@
-"""Datasets: offline image-folder mirrors, torchvision fallback, Stacked-MNIST, labeled subsets, batches.
+"""Datasets: offline image-folder mirrors, torchvision fallback, labeled subsets, batches (Stacked-MNIST apart, in
+:mod:`repro.stacked_mnist`).
 
 Images are handled as uint8 arrays of shape (N, C, H, W) until the training device; pixel scaling to
-[-1, 1] or [0, 1] and back to uint8 happens only in :func:`to_float` and :func:`to_uint8`.
+[-1, 1] or [0, 1] and back to uint8 happens only in :mod:`repro.images`.
 
 Where the data comes from, in order:
 
@@ -10,8 +11,8 @@ Where the data comes from, in order:
    ``cifar10-jpeg.zip``, or ``<name>.zip`` / ``<name>/`` for a dataset you bring, e.g. CelebA);
 2. torchvision, downloading into the cache when allowed (MNIST, CIFAR-10/100, SVHN, STL-10).
 
-Decoded mirrors are cached as ``.npz`` files under ``$REPRO_CACHE_DIR/arrays``, keyed by the source's path,
-size and modification time, so a changed mirror is decoded again; cache files are written atomically.
+Decoded mirrors are cached as ``.npz`` files under ``$REPRO_CACHE_DIR/arrays``, keyed by a hash of the source's
+content, so a changed mirror is decoded again; cache files are written atomically.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -33,13 +33,12 @@ from PIL import Image
 
 from .errors import ConfigError, DataError
 from .files import atomic_path, update_digest
+from .images import ValueRange, as_tensor, to_float
 from .paths import DATA_DIR_ENV, cache_dir
 
 # Bump when the decoding changes, so that old cache files are not reused.
 _DECODER_VERSION = 1
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
-
-ValueRange = Literal["symmetric", "unit"]
 
 
 @dataclass(frozen=True)
@@ -462,95 +461,7 @@ def _torchvision_split(spec: DatasetSpec, split: str, *, download: bool) -> Imag
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Pixel scaling: the one place where uint8 pixels become floats and back
-
-
-def as_tensor(values: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """``torch.as_tensor`` that also takes NumPy arrays of any layout (negative strides are copied)."""
-    if isinstance(values, np.ndarray) and any(stride < 0 for stride in values.strides):
-        values = np.ascontiguousarray(values)
-    return torch.as_tensor(values)
-
-
-def to_float(images: np.ndarray | torch.Tensor, value_range: ValueRange = "symmetric") -> torch.Tensor:
-    """uint8 pixels to float32: ``symmetric`` gives x/127.5 - 1 in [-1, 1], ``unit`` gives x/255 in [0, 1]."""
-    pixels = as_tensor(images)
-    if pixels.dtype != torch.uint8:
-        raise TypeError(f"to_float expects uint8 pixels, got {pixels.dtype}")
-    if value_range == "symmetric":
-        return pixels.float().div_(127.5).sub_(1.0)
-    if value_range == "unit":
-        return pixels.float().div_(255.0)
-    raise ConfigError(f"value_range must be 'symmetric' or 'unit', got {value_range!r}")
-
-
-QUANTISATION: dict[str, str] = {
-    "symmetric": "uint8 = clamp(floor(127.5 (x + 1) + 0.5), 0, 255)",
-    "unit": "uint8 = clamp(floor(255 x + 0.5), 0, 255)",
-}
-
-
-def to_uint8(images: torch.Tensor, value_range: ValueRange = "symmetric") -> torch.Tensor:
-    """Quantise generator outputs to uint8 by rounding to nearest (metrics.md §2).
-
-    ``symmetric``: clamp(floor(127.5 (x + 1) + 0.5), 0, 255); ``unit``: clamp(floor(255 x + 0.5), 0, 255).
-    Exact inverse of :func:`to_float` on uint8 inputs. Never rescale per batch.
-    """
-    x = images.detach().float()
-    if not torch.isfinite(x).all():
-        raise ValueError("to_uint8: the images contain NaN or infinite values (a diverged generator?)")
-    if value_range == "symmetric":
-        scaled = 127.5 * (x + 1.0)
-    elif value_range == "unit":
-        scaled = 255.0 * x
-    else:
-        raise ConfigError(f"value_range must be 'symmetric' or 'unit', got {value_range!r}")
-    return torch.floor(scaled + 0.5).clamp_(0, 255).to(torch.uint8)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Stacked-MNIST and labeled subsets
-
-STACKED_MNIST_MODES = 1000
-
-
-def stacked_mnist_label(digit_labels: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Mode label of stacked digits: 100·r + 10·g + b for per-channel digit labels of shape (N, 3)."""
-    digits = as_tensor(digit_labels)
-    if digits.ndim != 2 or digits.shape[1] != 3:
-        raise ValueError(f"expected per-channel digit labels of shape (N, 3), got {tuple(digits.shape)}")
-    weights = torch.tensor([100, 10, 1], dtype=digits.dtype, device=digits.device)
-    return (digits * weights).sum(dim=1)
-
-
-def sample_stacked_mnist(
-    digits: torch.Tensor, labels: torch.Tensor, n: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw ``n`` Stacked-MNIST images: three independently drawn digits in the R, G and B channels.
-
-    ``digits``: (N, 1, H, W) MNIST images (any dtype; on the device where the batch is wanted); ``labels``:
-    (N,) digit labels on the same device. Returns images (n, 3, H, W) and mode labels (n,) in [0, 1000).
-    ``generator`` must live on that device; the same seed gives the same images.
-    """
-    if digits.ndim != 4 or digits.shape[1] != 1:
-        raise ValueError(f"expected MNIST digits of shape (N, 1, H, W), got {tuple(digits.shape)}")
-    index = torch.randint(len(digits), (n, 3), generator=generator, device=digits.device)
-    images = digits[index.flatten()].view(n, 3, *digits.shape[2:])
-    return images, stacked_mnist_label(labels[index])
-
-
-def make_stacked_mnist(mnist: ImageDataset, n: int, seed: int) -> ImageDataset:
-    """A fixed Stacked-MNIST set of ``n`` images drawn with ``seed`` (for real-data metrics and figures)."""
-    if mnist.shape[0] != 1:
-        raise ValueError(f"Stacked-MNIST needs single-channel digits, got {mnist.shape}")
-    generator = torch.Generator().manual_seed(seed)
-    images, labels = sample_stacked_mnist(
-        torch.from_numpy(mnist.images), torch.from_numpy(mnist.labels), n, generator
-    )
-    classes = tuple(f"{mode:03d}" for mode in range(STACKED_MNIST_MODES))
-    return ImageDataset(
-        "stacked_mnist", mnist.split, images.numpy(), labels.numpy(), classes, f"stacked:{mnist.source}:seed{seed}"
-    )
+# Labeled subsets
 
 
 def balanced_labeled_subset(labels: np.ndarray, n_labeled: int, seed: int) -> np.ndarray:
@@ -660,36 +571,6 @@ class DeviceBatches:
         self._order = state["order"].to(self.device)
         self._position = int(state["position"])
         self.epoch = int(state["epoch"])
-
-
-class StackedMNISTBatches(DeviceBatches):
-    """Stacked-MNIST minibatches drawn on the fly, as the MS-GAN code does (ms_gan.md §4.2): each image stacks
-    three digits drawn independently and uniformly, with replacement, from the pool ``digits`` (N, 1, H, W) uint8
-    into the R, G and B channels; labels are the mode ids 100·r + 10·g + b. Resumable like :class:`DeviceBatches`.
-    """
-
-    def __init__(
-        self,
-        digits: np.ndarray | torch.Tensor,
-        labels: np.ndarray | torch.Tensor,
-        batch_size: int,
-        *,
-        device: str | torch.device = "cpu",
-        value_range: ValueRange = "symmetric",
-        seed: int = 0,
-    ) -> None:
-        if as_tensor(digits).ndim != 4 or as_tensor(digits).shape[1] != 1:
-            raise ValueError(
-                f"Stacked-MNIST is built from single-channel digits (N, 1, H, W), got {tuple(digits.shape)}"
-            )
-        super().__init__(digits, labels, batch_size, device=device, value_range=value_range, seed=seed)
-
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
-        images, modes = sample_stacked_mnist(self.images, self.labels, self.batch_size, self.generator)
-        return to_float(images, self.value_range), modes
-
-    def describe(self) -> dict[str, object]:
-        return {**super().describe(), "shape": [3, *self.images.shape[2:]], "stacked_mnist_pool": len(self.images)}
 
 
 def dataset_summary(dataset: ImageDataset) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Figures shared by the notebooks: image grids and class histograms (matplotlib / seaborn)."""
+"""Figures shared by the notebooks (matplotlib / seaborn): image grids and panels, class and mode histograms,
+metrics against the sample count, and learning curves. Tiling images into one picture is :mod:`repro.images`."""
 
 from __future__ import annotations
 
@@ -9,22 +10,7 @@ import numpy as np
 import seaborn as sns
 
 from .data import ImageDataset
-
-
-def tile_images(images: np.ndarray, columns: int, padding: int = 2, pad_value: int = 255) -> np.ndarray:
-    """Tile uint8 (N, C, H, W) images into one (H', W', C) picture, ``columns`` images per row."""
-    n, channels, height, width = images.shape
-    rows = -(-n // columns)
-    canvas = np.full(
-        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
-        pad_value,
-        dtype=np.uint8,
-    )
-    for i, image in enumerate(images):
-        top = padding + (i // columns) * (height + padding)
-        left = padding + (i % columns) * (width + padding)
-        canvas[top : top + height, left : left + width] = image.transpose(1, 2, 0)
-    return canvas
+from .images import tile_images
 
 
 def show_grid(images: np.ndarray, columns: int, title: str = "", scale: float = 0.45) -> plt.Figure:

@@ -232,67 +232,6 @@ def test_failed_download_says_how_to_work_offline(isolated_cache, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Pixel scaling
-
-
-@pytest.mark.parametrize("value_range", ["symmetric", "unit"])
-def test_scaling_round_trips_every_level(value_range):
-    levels = torch.arange(256, dtype=torch.uint8)
-    floats = data.to_float(levels, value_range)
-    low, high = (-1.0, 1.0) if value_range == "symmetric" else (0.0, 1.0)
-    assert floats.min().item() == low and floats.max().item() == high
-    assert torch.equal(data.to_uint8(floats, value_range), levels)
-
-
-def test_quantisation_refuses_non_finite_values():
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        data.to_uint8(torch.tensor([0.0, float("nan")]))
-
-
-def test_quantisation_rounds_to_nearest_and_clamps():
-    x = torch.tensor([-2.0, -1.0, -1.0 + 0.49 / 127.5, -1.0 + 0.51 / 127.5, 1.0, 3.0])
-    assert data.to_uint8(x, "symmetric").tolist() == [0, 0, 0, 1, 255, 255]
-    with pytest.raises(ConfigError, match="value_range"):
-        data.to_uint8(x, "zero_one")
-    with pytest.raises(TypeError, match="uint8"):
-        data.to_float(torch.zeros(3))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Stacked-MNIST
-
-
-def test_stacked_label_is_100r_10g_b():
-    assert data.stacked_mnist_label(torch.tensor([[1, 2, 3], [9, 0, 7], [0, 0, 0]])).tolist() == [123, 907, 0]
-    with pytest.raises(ValueError, match=r"\(N, 3\)"):
-        data.stacked_mnist_label(torch.zeros(4, 2, dtype=torch.long))
-
-
-def test_stacked_channels_are_the_drawn_digits():
-    # digit i is an image filled with the value i, so each channel tells which digit was drawn into it
-    n_digits = 50
-    digits = torch.arange(n_digits, dtype=torch.uint8).view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
-    labels = torch.arange(n_digits) % 10
-    images, modes = data.sample_stacked_mnist(digits, labels, 400, torch.Generator().manual_seed(0))
-    assert images.shape == (400, 3, 28, 28)
-    drawn = images[:, :, 0, 0].long()
-    assert torch.equal(images, drawn[:, :, None, None].expand_as(images).to(torch.uint8))
-    assert torch.equal(modes, 100 * labels[drawn[:, 0]] + 10 * labels[drawn[:, 1]] + labels[drawn[:, 2]])
-    # channels are drawn independently: not all three channels equal
-    assert (drawn[:, 0] != drawn[:, 1]).float().mean() > 0.9
-
-
-def test_stacked_sampling_is_seeded():
-    digits = torch.randint(0, 256, (100, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
-    labels = torch.arange(100) % 10
-    a = data.sample_stacked_mnist(digits, labels, 64, torch.Generator().manual_seed(7))
-    b = data.sample_stacked_mnist(digits, labels, 64, torch.Generator().manual_seed(7))
-    c = data.sample_stacked_mnist(digits, labels, 64, torch.Generator().manual_seed(8))
-    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
-    assert not torch.equal(a[1], c[1])
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Labeled subsets
 
 
@@ -362,16 +301,3 @@ def test_real_cifar10_is_balanced(real_dataset):
     assert train.images.shape == (50_000, 3, 32, 32)
     assert train.classes[0] == "airplane" and train.classes[-1] == "truck"
     assert np.bincount(train.labels).tolist() == [5000] * 10
-
-
-@pytest.mark.real_data
-def test_real_stacked_mnist_covers_all_modes(real_dataset):
-    stacked = data.make_stacked_mnist(real_dataset("mnist", "train"), 25_600, seed=0)
-    counts = np.bincount(stacked.labels, minlength=1000)
-    assert (counts > 0).sum() >= 995
-    assert stacked.images.shape == (25_600, 3, 28, 28)
-
-
-def test_arrays_of_any_layout_are_accepted():
-    levels = np.arange(12, dtype=np.uint8).reshape(1, 1, 3, 4)
-    assert torch.equal(data.to_float(levels[..., ::-1], "unit")[0, 0, 0], torch.tensor([3, 2, 1, 0]) / 255)

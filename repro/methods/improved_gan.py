@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .. import losses
-from ..data import to_float
+from ..images import to_float
 from .base import GANMethod, Logs
 
 

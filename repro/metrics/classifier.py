@@ -21,9 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data import DeviceBatches, ImageDataset, as_tensor, load_dataset, to_float
+from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
 from ..files import atomic_path, file_sha256
+from ..images import as_tensor, to_float
 from ..nets.classifiers import ConvClassifier
 from ..paths import cache_dir
 from ..profiles import check_profile

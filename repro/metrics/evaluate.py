@@ -1,7 +1,7 @@
 """From a generator (or a set of images) to metric values with their protocol.
 
 * :func:`sample_generator` draws N images from G in batches with a fixed seed and a stated BN mode, and
-  quantises them to uint8 with :func:`repro.data.to_uint8` (round to nearest; metrics.md §2).
+  quantises them to uint8 with :func:`repro.images.to_uint8` (round to nearest; metrics.md §2).
 * :func:`real_outputs` runs an extractor over real images once and caches the result, keyed by (dataset,
   split, N, extractor, weights hash, data source).
 * :func:`score_images` turns extractor outputs into IS, FID, KID and AM Score with the protocol fields of
@@ -24,8 +24,10 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import torch
 
-from ..data import QUANTISATION, ValueRange, load_dataset, to_uint8
+from ..data import load_dataset
+from ..errors import ConfigError
 from ..files import atomic_path
+from ..images import QUANTISATION, ValueRange, to_uint8
 from ..nets.base import draw_latents, sampling_mode
 from ..paths import cache_dir
 from .am_score import am_score, class_marginal
@@ -50,19 +52,25 @@ def sample_generator(
     generator: torch.nn.Module,
     n: int,
     *,
-    latent_dim: int,
     seed: int,
     batch_size: int = 500,
     bn_mode: Literal["eval", "train"] = "eval",
-    value_range: ValueRange = "symmetric",
     class_labels: torch.Tensor | None = None,
+    latent_dim: int | None = None,
+    value_range: ValueRange | None = None,
 ) -> torch.Tensor:
     """Draw ``n`` images from ``generator(z)`` (or ``generator(z, y)``) as uint8 (n, C, H, W) on the CPU.
 
     z ~ N(0, I) from a generator seeded with ``seed``, so the same seed gives the same images. ``bn_mode``
     "eval" uses BN running statistics; "train" uses each batch's statistics (as the MS-GAN and AM-GAN code
     sample), without changing the running statistics. The model's mode and buffers are restored afterwards.
+    ``latent_dim`` and ``value_range`` default to what the generator declares (``latent_dim``,
+    ``output_range``); pass them only for a network that does not.
     """
+    value_range = value_range or getattr(generator, "output_range", None)
+    if value_range is None:
+        raise ConfigError(f"{type(generator).__name__} declares no output_range ('symmetric' for tanh, 'unit' for "
+                          "sigmoid): set the attribute on the generator or pass value_range=")
     if class_labels is not None and len(class_labels) != n:
         raise ValueError(f"class_labels has {len(class_labels)} entries for {n} samples")
     device = next(generator.parameters()).device
@@ -216,3 +224,18 @@ def score_images(
     scores = score_outputs(logits, features, reference=reference, train_marginal=train_marginal, metrics=metrics)
     return {**scores, "extractor": extractor.name, "weights_sha256": extractor.weights_sha256,
             "quantisation": QUANTISATION[value_range]}
+
+
+def stacked_mnist_scores(generator: torch.nn.Module, classifier: Any, n: int,
+                         seed: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Modes covered (at least 1 and at least 10 samples) and KL to uniform of ``n`` Stacked-MNIST samples, each
+    channel read by the MNIST ``classifier`` (metrics.md §7); also the (n,) mode ids. Sampled in batches of 64
+    with BN in training mode, as the official code samples."""
+    from .classifier import per_channel_labels
+    from .modes import mode_coverage, mode_ids
+
+    images = sample_generator(generator, n, seed=seed, bn_mode="train", batch_size=64)
+    ids = mode_ids(per_channel_labels(classifier.model, images))
+    coverage = mode_coverage(ids)
+    return {"modes": coverage.num_modes, "kl_to_uniform": coverage.kl_to_uniform,
+            "modes_10plus": mode_coverage(ids, min_count=10).num_modes, "samples": n}, ids

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import as_tensor
 from ..files import file_sha256
+from ..images import as_tensor
 
 WEIGHTS_ENV = "REPRO_INCEPTION_WEIGHTS"
 WEIGHTS_FILE_NAMES = ("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth")
@@ -79,7 +79,7 @@ class InceptionExtractor:
         if pixels.dtype != torch.uint8 or pixels.ndim != 4 or pixels.shape[1] != 3:
             raise TypeError(
                 f"Inception takes uint8 RGB images (N, 3, H, W), got {pixels.dtype} {tuple(pixels.shape)}; "
-                "quantise generator outputs with repro.data.to_uint8 first"
+                "quantise generator outputs with repro.images.to_uint8 first"
             )
         device = next(self.network.parameters()).device
         logits, features = [], []

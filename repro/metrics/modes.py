@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..data import STACKED_MNIST_MODES
+from ..stacked_mnist import STACKED_MNIST_MODES
 from .arrays import to_numpy
 
 STACKED_MNIST_SAMPLES = 25_600  # 400 batches of 64, as in the MS-GAN code; state the count if you change it

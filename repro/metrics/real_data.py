@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import ImageDataset, make_stacked_mnist, to_float
+from ..data import ImageDataset
+from ..images import to_float
+from ..stacked_mnist import make_stacked_mnist
 from .classifier import TrainedClassifier, per_channel_labels
 from .evaluate import Extractor, RealReference, real_outputs, score_outputs
 from .modes import mode_coverage

@@ -1,7 +1,7 @@
 """The interfaces every GAN network implements, and the layer helpers that the families share.
 
 A :class:`Generator` maps latents (B, latent_dim) to images (B, C, H, W) in [-1, 1] (``"symmetric"``, tanh) or
-[0, 1] (``"unit"``, sigmoid), the two ranges of :func:`repro.data.to_float`. A :class:`Discriminator` is a trunk
+[0, 1] (``"unit"``, sigmoid), the two ranges of :func:`repro.images.to_float`. A :class:`Discriminator` is a trunk
 giving the penultimate features (B, feature_dim), plus linear heads on them: the adversarial head (``forward``,
 logits (B,)) and named extra heads (``add_head``) for K-class logits (AM-GAN) or rotation logits (SSGAN 4-way,
 MS-GAN 5-way). A method calls ``features`` once and applies every head it needs to the result.
@@ -26,8 +26,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ..data import ValueRange
 from ..errors import ConfigError
+from ..images import ValueRange
 from .small_maps import SmallMapConv2d, SmallMapConvTranspose2d
 
 InitScheme = Literal["dcgan", "xavier"]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from torch import nn
 
-from ..data import ValueRange
+from ..images import ValueRange
 from .base import (
     Discriminator,
     Generator,

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ..data import ValueRange
+from ..images import ValueRange
 from .base import (
     Discriminator,
     Generator,

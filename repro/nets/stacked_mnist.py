@@ -9,7 +9,7 @@ ms_gan.md §2.1; github tntrung/msgan, ``modules/net_dcgan.py`` (``*_dcgan_stack
   no BN -> flatten 64·d (128 for K/4, 256 for K/2) = the features
 
 [our reading] The official G ends in a sigmoid for images in [0, 1]. We default to tanh and [-1, 1], the range of
-every other net here and of ``repro.data.to_float``; ``output_range="unit"`` gives the official setting. BN after
+every other net here and of ``repro.images.to_float``; ``output_range="unit"`` gives the official setting. BN after
 G's FC layer is a per-channel BatchNorm2d after the reshape (the TF code normalises each FC output).
 """
 
@@ -21,8 +21,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..data import ValueRange
 from ..errors import ConfigError
+from ..images import ValueRange
 from .base import Discriminator, Generator, conv, conv_block, init_weights, latent_projection
 
 StackedMNISTSize = Literal["K/4", "K/2"]

@@ -7,12 +7,15 @@ import pytest
 import torch
 from torch import nn
 
+from repro.errors import ConfigError
 from repro.metrics import evaluate
 
 from ..conftest import random_tree
 
 
 class TinyGenerator(nn.Module):
+    output_range = "symmetric"
+
     def __init__(self) -> None:
         super().__init__()
         self.linear = nn.Linear(4, 3 * 4 * 4)
@@ -40,6 +43,10 @@ def test_sampling_is_seeded_uint8_and_leaves_the_model_alone():
     assert (labelled[2:] >= labelled[:2]).all()
     with pytest.raises(ValueError, match="bn_mode"):
         evaluate.sample_generator(generator, 2, latent_dim=4, seed=0, bn_mode="frozen")
+    undeclared = TinyGenerator()
+    undeclared.output_range = None
+    with pytest.raises(ConfigError, match="declares no output_range"):
+        evaluate.sample_generator(undeclared, 2, latent_dim=4, seed=0)
 
 
 class CountingExtractor:
