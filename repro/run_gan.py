@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .data import DeviceBatches, load_dataset
+from .distributed import pick_device
 from .methods import LOSSES, StandardGAN
 from .nets import NETWORKS
-from .train import TrainConfig, pick_device, train
+from .train import TrainConfig, train
 
 
 def _net_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     method = StandardGAN(generator, discriminator, loss=args.loss)
     result = train(method, data, config, args.run_dir, value_range=generator.output_range)
     origin = f"resumed from {result.started_at}" if result.resumed else "fresh"
-    print(f"{args.run_dir}: iteration {result.step} ({origin}), {result.seconds:.1f} s")
+    print(f"{args.run_dir}: iteration {result.step} ({origin}), {result.call_seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,29 +1,22 @@
 """The training loop shared by every method: a thin loop around ``method.discriminator_step`` and
 ``method.generator_step``.
 
-It owns what is common to all four papers: Adam per network, learning-rate schedules, an exponential moving
-average of G, bf16 autocast, channels-last, ``torch.compile``, CSV logs, a progress bar, periodic evaluation
-and sample grids, atomic checkpoints with every RNG state, exact resume, and data parallelism under
-``torchrun``. One iteration is ``n_dis`` discriminator updates (each on a fresh real batch) followed by
+It holds :class:`TrainConfig`, :class:`TrainResult`, the loop's two exceptions, the learning-rate schedules and
+:func:`train`: Adam per network, learning-rate schedules, an exponential moving average of G, bf16 autocast,
+channels-last, ``torch.compile``, a progress bar, and the cadence of logs, evaluations, sample grids and
+checkpoints. One iteration is ``n_dis`` discriminator updates (each on a fresh real batch) followed by
 ``n_gen`` generator updates; ``steps`` counts iterations.
 
-A run lives in one folder: ``checkpoint.pt``, ``config.json``, ``log.csv``, ``eval.csv`` and ``samples/``.
-Calling :func:`train` again on the same folder resumes it; a finished run only re-evaluates. Resuming with
+The run folder (config record, checkpoints with every RNG state, CSV logs, sample grids, training seconds) is
+:mod:`repro.run_folder`; devices and data parallelism under ``torchrun`` are :mod:`repro.distributed`. Calling
+:func:`train` again on the same folder resumes the run exactly; a finished run only re-evaluates. Resuming with
 different hyper-parameters is refused with a message listing the differences.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import dataclasses
-import itertools
 import os
-import random
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,20 +24,15 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.distributed as dist
-from PIL import Image
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from .data import DeviceBatches, to_uint8
+from .data import DeviceBatches
+from .distributed import any_rank, average_gradients, broadcast_from_rank0, init_distributed, stop_requests
 from .errors import ConfigError, ReproError
-from .files import atomic_path, write_json_atomic
 from .methods.base import GANMethod
-from .nets.base import draw_latents, sampling_mode
-from .plots import tile_images
-
-CHECKPOINT = "checkpoint.pt"
-# Fields that may change between a run and its resumption; every other field must match.
-RESUMABLE_FIELDS = frozenset({"log_every", "eval_every", "sample_every", "checkpoint_every", "progress"})
+from .nets.base import draw_latents
+from .run_folder import RunFolder, TrainingState, config_record
 
 
 @dataclass(frozen=True)
@@ -110,85 +98,17 @@ class TrainResult:
     run_dir: Path
     step: int  # iterations completed
     started_at: int  # iteration the call started from (0 for a fresh run)
-    seconds: float  # wall time of this call's training
+    call_seconds: float  # wall time of this call's training
     ema_generator: torch.nn.Module | None
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     # wall time of the run's training over every call that trained it (periodic evaluations and checkpoints
-    # included, the final evaluation not); None for a run whose earlier calls could not be timed
+    # included, the final evaluation not), as its last checkpoint keeps it; None for a run whose checkpoint
+    # holds no training seconds
     train_seconds: float | None = None
 
     @property
     def resumed(self) -> bool:
         return self.started_at > 0
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Devices, ranks and RNG state
-
-
-def pick_device(preference: str = "auto") -> torch.device:
-    """CUDA when available (or asked for), else the CPU; under ``torchrun`` each rank gets its own GPU."""
-    if preference == "auto":
-        preference = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(preference)
-    if device.type != "cuda":
-        return device
-    if device.index is None:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    torch.cuda.set_device(device)
-    return device
-
-
-def init_distributed(device: torch.device) -> tuple[int, int]:
-    """(rank, world size); starts the process group when launched by ``torchrun`` (NCCL on GPU, gloo on CPU)."""
-    if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def average_gradients(parameters) -> None:
-    """Data parallelism: replace each gradient by its mean over the ranks (what DDP's reducer computes).
-
-    Done explicitly after each backward rather than through DistributedDataParallel hooks, because GAN
-    steps call D several times per backward and update G and D alternately, which DDP's reducer does not
-    expect.
-    """
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat)
-    flat /= dist.get_world_size()
-    offset = 0
-    for g in grads:
-        g.copy_(flat[offset : offset + g.numel()].view_as(g))
-        offset += g.numel()
-
-
-def _rng_state() -> dict[str, Any]:
-    # the legacy global NumPy RNG is what user code may draw from, so its state is what must be saved
-    numpy_state = np.random.get_state()  # noqa: NPY002
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": [numpy_state[0], torch.from_numpy(numpy_state[1].astype(np.int64)), *numpy_state[2:]],
-        "python": random.getstate(),
-    }
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    kind, keys, *rest = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), *rest))  # noqa: NPY002
-    random.setstate(state["python"])
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Schedules, EMA, config comparison
 
 
 def lr_factor_schedule(config: TrainConfig) -> Callable[[int], float]:
@@ -198,133 +118,6 @@ def lr_factor_schedule(config: TrainConfig) -> Callable[[int], float]:
     if config.schedule == "step":
         return lambda step: config.gamma ** sum(step >= m for m in config.milestones)
     return lambda step: 1.0
-
-
-def _config_record(config: TrainConfig, method: GANMethod, data: DeviceBatches, world_size: int) -> dict[str, Any]:
-    record = dataclasses.asdict(config)
-    record["betas_g"], record["betas_d"] = list(config.betas_g), list(config.betas_d)
-    record["milestones"] = list(config.milestones)
-    return {"train": record, "method": method.hparams(), "data": data.describe(), "world_size": world_size}
-
-
-def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    lines = []
-    for section in ("train", "method", "data"):
-        old, new = saved.get(section, {}), current.get(section, {})
-        for key in sorted(set(old) | set(new)):
-            if section == "train" and key in RESUMABLE_FIELDS:
-                continue
-            if old.get(key) != new.get(key):
-                lines.append(f"  {section}.{key}: checkpoint {old.get(key)!r} -> now {new.get(key)!r}")
-    if saved.get("world_size") != current.get("world_size"):
-        lines.append(f"  world_size: checkpoint {saved.get('world_size')} -> now {current.get('world_size')}")
-    return lines
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Logs and samples
-
-
-class _CsvLog:
-    """Rows of a CSV file keyed by ``step``.
-
-    Opening drops the rows after ``keep_until`` (a resumed run rewrites them). A row for a step already
-    logged replaces it (re-evaluating a finished run), and a row with new columns widens the header. Appends
-    are the common case; the file is rewritten (atomically) only in those two cases.
-    """
-
-    def __init__(self, path: Path, keep_until: int) -> None:
-        self.path = path
-        self.rows: list[dict[str, Any]] = []
-        if path.exists():
-            with open(path, newline="") as f:
-                self.rows = [row for row in csv.DictReader(f) if int(row["step"]) <= keep_until]
-        self._rewrite()
-
-    def _columns(self) -> list[str]:
-        return list(dict.fromkeys(key for row in self.rows for key in row))
-
-    def _rewrite(self) -> None:
-        if not self.rows:
-            self.path.unlink(missing_ok=True)
-            return
-        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=self._columns())
-            writer.writeheader()
-            writer.writerows(self.rows)
-
-    def write(self, row: dict[str, Any]) -> None:
-        columns = self._columns()
-        replaces = any(int(r["step"]) == row["step"] for r in self.rows)
-        self.rows = [r for r in self.rows if int(r["step"]) != row["step"]] + [row]
-        if replaces or not columns or set(row) - set(columns):
-            self._rewrite()
-            return
-        with open(self.path, "a", newline="") as f:
-            csv.DictWriter(f, fieldnames=columns).writerow(row)
-
-
-def _logged_train_seconds(log_path: Path, step: int) -> float | None:
-    """Training seconds up to ``step`` of a run whose checkpoint predates ``train_seconds``, read from its log.
-
-    The log's ``seconds`` restart at every call, so they measure the whole run only when it trained in one
-    call: rows that never go back in time. A run resumed earlier (or with no row at ``step``) gives None.
-    """
-    if not log_path.exists():
-        return None
-    with open(log_path, newline="") as f:
-        rows = sorted((int(r["step"]), float(r["seconds"])) for r in csv.DictReader(f)
-                      if r.get("seconds") and int(r["step"]) <= step)
-    seconds = [s for _, s in rows]
-    if not rows or rows[-1][0] != step or any(b < a for a, b in itertools.pairwise(seconds)):
-        return None
-    return seconds[-1]
-
-
-@torch.no_grad()
-def save_sample_grid(
-    generator: torch.nn.Module, latents: torch.Tensor, path: Path, bn_mode: str, value_range: str
-) -> Path:
-    """Write G(latents) as one PNG grid (BN in ``bn_mode``; G's mode and buffers are restored). A class-
-    conditional G (``generator.conditional``) gets classes 0, 1, ..., K−1, 0, ... across the grid."""
-    with sampling_mode(generator, bn_mode):
-        if getattr(generator, "conditional", False):
-            classes = torch.arange(len(latents), device=latents.device) % generator.num_classes
-            images = generator(latents, classes)
-        else:
-            images = generator(latents)
-        images = to_uint8(images, value_range).cpu().numpy()
-    picture = tile_images(images, columns=int(np.ceil(np.sqrt(len(images)))))
-    with atomic_path(path) as tmp:
-        Image.fromarray(picture[..., 0] if picture.shape[2] == 1 else picture).save(tmp, format="PNG")
-    return path
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Interruption
-
-
-@contextlib.contextmanager
-def _stop_requests() -> Iterator[threading.Event]:
-    """Turn SIGINT/SIGTERM into a flag checked between iterations, so a checkpoint is consistent."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def request_stop(signum, frame):
-        if stop.is_set():  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        stop.set()
-
-    for sig in previous:
-        signal.signal(sig, request_stop)
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -347,19 +140,80 @@ def train(
     """
     device = data.device
     rank, world_size = init_distributed(device)
-    is_main = rank == 0
-    run_dir = Path(run_dir)
     if data.batch_size != config.batch_size:
         raise ConfigError(f"data yields batches of {data.batch_size} but config.batch_size is {config.batch_size}")
+    _place(method, device, config, world_size)
+    state = _training_state(method, data, config)
+    folder = RunFolder(run_dir, config_record(config, method, data, world_size), rank, world_size)
+    start = folder.resume_or_start(state, config.seed)
+    if config.compile:
+        method.generator.compile()
+        method.discriminator.compile()
+    reports = _Reports(folder, state, config, start, evaluate, value_range)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
+    folder.start_clock()
 
+    with stop_requests() as stop:
+        step = start
+        for step in range(start + 1, config.steps + 1):
+            with autocast:
+                for _ in range(config.n_dis):
+                    real, labels = data.next()
+                    reports.add_losses(method.discriminator_step(_layout(real, config), labels, state.opt_d))
+                for _ in range(config.n_gen):
+                    real_for_g = None
+                    if method.generator_needs_real:
+                        real_for_g, labels = data.next()
+                        real_for_g = _layout(real_for_g, config)
+                    reports.add_losses(method.generator_step(config.batch_size, labels, state.opt_g, real_for_g))
+            state.sched_g.step()
+            state.sched_d.step()
+            if world_size > 1:  # as DDP's broadcast_buffers: BN running statistics follow rank 0
+                broadcast_from_rank0(method.buffers())
+            if state.ema is not None and step >= config.ema_start:
+                state.ema.update_parameters(method.generator)
+            reports.bar.update(1)
+            if step % config.log_every == 0 or step % config.checkpoint_every == 0 or step == config.steps:
+                reports.flush_losses(step)
+            # samples and evaluations before the checkpoint, so that a resumed run neither loses them nor
+            # replays RNG draws they made
+            if config.sample_every and step % config.sample_every == 0:
+                reports.write_samples(step)
+            if config.eval_every and step % config.eval_every == 0 and step != config.steps:
+                reports.run_evaluation(step)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                folder.save_checkpoint(step, state)
+            if any_rank(stop.is_set(), device, world_size):
+                reports.flush_losses(step)
+                folder.save_checkpoint(step, state)
+                reports.bar.close()
+                raise TrainingInterrupted(f"stopped at iteration {step}; checkpoint saved in {folder.checkpoint_path}")
+    reports.bar.close()
+    call_seconds = folder.call_seconds()
+    final_step = max(start, step)
+    reports.write_samples(final_step)
+    reports.run_evaluation(final_step)
+    if world_size > 1:
+        dist.barrier()
+    averaged = state.ema is not None and int(state.ema.n_averaged) > 0
+    # the loop ends with a checkpoint at its last step; a finished run's re-evaluation adds no training time
+    return TrainResult(folder.path, final_step, start, call_seconds, state.ema.module if averaged else None,
+                       reports.evaluations, folder.train_seconds)
+
+
+def _place(method: GANMethod, device: torch.device, config: TrainConfig, world_size: int) -> None:
+    """Move ``method`` to ``device`` (channels-last if asked); under ``torchrun``, start every rank from rank 0's
+    initialisation and average gradients over the ranks after each backward."""
     method.to(device)
     if config.channels_last:
         method.to(memory_format=torch.channels_last)
     if world_size > 1:
-        for tensor in list(method.parameters()) + list(method.buffers()):
-            dist.broadcast(tensor.data, src=0)  # every rank starts from rank 0's initialisation
+        broadcast_from_rank0(list(method.parameters()) + list(method.buffers()))
         method.gradient_hook = average_gradients
 
+
+def _training_state(method: GANMethod, data: DeviceBatches, config: TrainConfig) -> TrainingState:
+    """Adam per network under ``config``'s learning-rate schedule, and the EMA of G when asked for."""
     # fused: one op per device and dtype instead of a chain of elementwise ops per tensor (the unfused update
     # cost a quarter of a step on the MNIST MLPs)
     opt_g = torch.optim.Adam(method.generator.parameters(), lr=config.lr_g, betas=config.betas_g,
@@ -374,192 +228,63 @@ def train(
         ema = AveragedModel(
             method.generator, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True
         )
+    return TrainingState(method, data, opt_g, opt_d, sched_g, sched_d, ema)
 
-    record = _config_record(config, method, data, world_size)
-    checkpoint_path = run_dir / CHECKPOINT
-    start = 0
-    earlier_seconds: float | None = 0.0  # training seconds of the calls before this one
-    if checkpoint_path.exists():
-        # on the CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-        differences = _differences(checkpoint["config"], record)
-        if differences:
-            raise ConfigError(
-                f"{run_dir} holds a run with other hyper-parameters:\n" + "\n".join(differences)
-                + "\nUse another run folder, or delete this one to start over."
-            )
-        try:
-            method.load_state_dict(checkpoint["method"])
-        except RuntimeError as err:  # same hyper-parameters, but the method's state changed shape or names
-            raise ConfigError(
-                f"{checkpoint_path} was written by a version of {type(method).__name__} whose state does not "
-                f"match this one ({str(err).splitlines()[-1].strip()}). Use another run folder, or delete this "
-                "one to start over."
-            ) from err
-        opt_g.load_state_dict(checkpoint["opt_g"])
-        opt_d.load_state_dict(checkpoint["opt_d"])
-        for group in opt_g.param_groups + opt_d.param_groups:  # a checkpoint from before fused Adam says None
-            group["fused"] = True
-        sched_g.load_state_dict(checkpoint["sched_g"])
-        sched_d.load_state_dict(checkpoint["sched_d"])
-        if ema is not None:
-            ema.load_state_dict(checkpoint["ema"])
-        own = checkpoint["ranks"][rank]
-        data.load_state_dict(own["data"])
-        method.noise.set_state(own["noise"])
-        _set_rng_state(own["rng"])
-        start = int(checkpoint["step"])
-        earlier_seconds = checkpoint.get("train_seconds", _logged_train_seconds(run_dir / "log.csv", start))
-    else:
-        rank_seed = config.seed + 1000 * rank  # distinct per rank, recorded in config.json
-        torch.manual_seed(rank_seed)
-        np.random.seed(rank_seed)  # noqa: NPY002
-        random.seed(rank_seed)
-        method.noise.manual_seed(rank_seed)
-        data.reseed(rank_seed + 1)
-        if is_main:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(
-                run_dir / "config.json", {**record, "rank_seeds": [config.seed + 1000 * r for r in range(world_size)]}
-            )
 
-    if config.compile:
-        method.generator.compile()
-        method.discriminator.compile()
-    fixed_latents = draw_latents(method.generator, config.sample_grid, torch.Generator().manual_seed(config.seed)).to(
-        device)
-    log = _CsvLog(run_dir / "log.csv", start) if is_main else None
-    eval_log = _CsvLog(run_dir / "eval.csv", start) if is_main else None
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
+def _layout(batch: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+    """A real batch in the networks' memory format."""
+    return batch.contiguous(memory_format=torch.channels_last) if config.channels_last else batch
 
-    def eval_generator() -> torch.nn.Module:
-        return ema.module if ema is not None and start_or_step >= config.ema_start else method.generator
 
-    def save_checkpoint(step: int) -> None:
-        per_rank = {"data": data.state_dict(), "noise": method.noise.get_state(), "rng": _rng_state()}
-        ranks = [None] * world_size
-        if world_size > 1:
-            dist.all_gather_object(ranks, per_rank)
-        else:
-            ranks = [per_rank]
-        if not is_main:
-            return
-        state = {
-            "step": step, "config": record, "method": method.state_dict(),
-            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "sched_g": sched_g.state_dict(), "sched_d": sched_d.state_dict(),
-            "ema": ema.state_dict() if ema is not None else None, "ranks": ranks,
-            "train_seconds": run_seconds(),
-        }
-        saved_seconds[0] = state["train_seconds"]  # what a replay will read back; the result reports the same
-        with atomic_path(checkpoint_path) as tmp:
-            torch.save(state, tmp)
+class _Reports:
+    """What the loop reports as it goes (rank 0 writes): the losses, averaged over each log interval, to
+    ``log.csv`` and the progress bar; sample grids of a fixed latent batch; evaluations to ``eval.csv``."""
 
-    def run_evaluation(step: int) -> dict[str, Any] | None:
-        if evaluate is None or not is_main:
-            return None
-        row = {"step": step, **evaluate(step, eval_generator())}
-        eval_log.write(row)
-        return row
+    def __init__(self, folder: RunFolder, state: TrainingState, config: TrainConfig, start: int,
+                 evaluate: Callable[[int, torch.nn.Module], dict[str, Any]] | None, value_range: str) -> None:
+        self.folder, self.state, self.config = folder, state, config
+        self.evaluate, self.value_range = evaluate, value_range
+        self.lr_factor = lr_factor_schedule(config)
+        generator = state.method.generator
+        self.fixed_latents = draw_latents(generator, config.sample_grid, torch.Generator().manual_seed(config.seed))
+        self.fixed_latents = self.fixed_latents.to(state.data.device)
+        self.pending: dict[str, list[torch.Tensor]] = {}  # scalars on the device since the last log row
+        self.evaluations: list[dict[str, Any]] = []
+        self.bar = tqdm(total=config.steps, initial=start, disable=not (config.progress and folder.is_main),
+                        desc=folder.path.name)
 
-    def write_samples(step: int) -> None:
-        if is_main:
-            save_sample_grid(eval_generator(), fixed_latents, run_dir / "samples" / f"step_{step:07d}.png",
-                             config.sample_bn_mode, value_range)
+    def add_losses(self, logs: dict[str, torch.Tensor]) -> None:
+        for key, value in logs.items():
+            self.pending.setdefault(key, []).append(value)
 
-    def stop_requested(stop: threading.Event) -> bool:
-        """Ranks agree: one rank's signal stops all of them at the same iteration (no mismatched collectives)."""
-        if world_size == 1:
-            return stop.is_set()
-        flag = torch.tensor([float(stop.is_set())], device=device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        return bool(flag.item())
-
-    evaluations: list[dict[str, Any]] = []
-    start_or_step = start
-    began = time.perf_counter()
-
-    saved_seconds = [earlier_seconds]  # training seconds in the last checkpoint written
-
-    def run_seconds() -> float | None:
-        return None if earlier_seconds is None else earlier_seconds + time.perf_counter() - began
-    pending: dict[str, list[torch.Tensor]] = {}
-    bar = tqdm(total=config.steps, initial=start, disable=not (config.progress and is_main), desc=run_dir.name)
-
-    def flush_logs(step: int) -> None:
+    def flush_losses(self, step: int) -> None:
         """One host sync per log interval: average the pending scalars, check them, write a CSV row."""
-        if not pending:
+        if not self.pending:
             return
-        means = {k: torch.stack(v).float().mean().item() for k, v in pending.items()}
-        pending.clear()
+        means = {k: torch.stack(v).float().mean().item() for k, v in self.pending.items()}
+        self.pending.clear()
         bad = {k: v for k, v in means.items() if not np.isfinite(v)}
         if bad:
-            kept = (f"the last good checkpoint ({checkpoint_path}) is kept" if checkpoint_path.exists()
-                    else "no checkpoint was written yet")
-            raise NonFiniteLossError(f"non-finite loss by iteration {step}: {bad}; {kept}")
-        if is_main:
-            factor = lr_factor(step - 1)  # the rate iteration `step` ran at (the schedulers already moved on)
-            row = {"step": step, "seconds": round(time.perf_counter() - began, 3),
-                   "lr_g": config.lr_g * factor, "lr_d": config.lr_d * factor, **means}
-            log.write(row)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in means.items() if k.endswith("loss")})
+            raise NonFiniteLossError(f"non-finite loss by iteration {step}: {bad}; {self.folder.kept_checkpoint()}")
+        if self.folder.is_main:
+            factor = self.lr_factor(step - 1)  # the rate iteration `step` ran at (the schedulers already moved on)
+            row = {"step": step, "seconds": round(self.folder.call_seconds(), 3),
+                   "lr_g": self.config.lr_g * factor, "lr_d": self.config.lr_d * factor, **means}
+            self.folder.log.write(row)
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in means.items() if k.endswith("loss")})
 
-    with _stop_requests() as stop:
-        step = start
-        for step in range(start + 1, config.steps + 1):
-            start_or_step = step
-            with autocast:
-                for _ in range(config.n_dis):
-                    real, labels = data.next()
-                    if config.channels_last:
-                        real = real.contiguous(memory_format=torch.channels_last)
-                    for key, value in method.discriminator_step(real, labels, opt_d).items():
-                        pending.setdefault(key, []).append(value)
-                for _ in range(config.n_gen):
-                    real_for_g = None
-                    if method.generator_needs_real:
-                        real_for_g, labels = data.next()
-                        if config.channels_last:
-                            real_for_g = real_for_g.contiguous(memory_format=torch.channels_last)
-                    for key, value in method.generator_step(config.batch_size, labels, opt_g, real_for_g).items():
-                        pending.setdefault(key, []).append(value)
-            sched_g.step()
-            sched_d.step()
-            if world_size > 1:  # as DDP's broadcast_buffers: BN running statistics follow rank 0
-                for buffer in method.buffers():
-                    dist.broadcast(buffer.data, src=0)
-            if ema is not None and step >= config.ema_start:
-                ema.update_parameters(method.generator)
-            bar.update(1)
-            if step % config.log_every == 0 or step % config.checkpoint_every == 0 or step == config.steps:
-                flush_logs(step)
-            # samples and evaluations before the checkpoint, so that a resumed run neither loses them nor
-            # replays RNG draws they made
-            if config.sample_every and step % config.sample_every == 0:
-                write_samples(step)
-            if config.eval_every and step % config.eval_every == 0 and step != config.steps:
-                row = run_evaluation(step)
-                if row:
-                    evaluations.append(row)
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                save_checkpoint(step)
-            if stop_requested(stop):
-                flush_logs(step)
-                save_checkpoint(step)
-                bar.close()
-                raise TrainingInterrupted(f"stopped at iteration {step}; checkpoint saved in {checkpoint_path}")
-    bar.close()
-    seconds = time.perf_counter() - began
-    # the loop ends with a checkpoint at its last step; a finished run's re-evaluation adds no training time
-    train_seconds = saved_seconds[0]
-    final_step = max(start, step)
-    start_or_step = final_step
-    write_samples(final_step)
-    row = run_evaluation(final_step)
-    if row:
-        evaluations.append(row)
-    if world_size > 1:
-        dist.barrier()
-    averaged = ema is not None and int(ema.n_averaged) > 0
-    return TrainResult(run_dir, final_step, start, seconds, ema.module if averaged else None, evaluations,
-                       train_seconds)
+    def eval_generator(self, step: int) -> torch.nn.Module:
+        """The generator samples and evaluations use at ``step``: the EMA once it has started, else G."""
+        ema = self.state.ema
+        return ema.module if ema is not None and step >= self.config.ema_start else self.state.method.generator
+
+    def write_samples(self, step: int) -> None:
+        self.folder.write_samples(step, self.eval_generator(step), self.fixed_latents, self.config.sample_bn_mode,
+                                  self.value_range)
+
+    def run_evaluation(self, step: int) -> None:
+        if self.evaluate is None or not self.folder.is_main:
+            return
+        row = {"step": step, **self.evaluate(step, self.eval_generator(step))}
+        self.folder.eval_log.write(row)
+        self.evaluations.append(row)
