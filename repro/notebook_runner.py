@@ -24,15 +24,15 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from .errors import ConfigError
-from .files import file_sha256, write_json_atomic
-from .paths import DATA_DIR_ENV, REPO_ROOT, results_root
+from .files import file_sha256
+from .manifest import NotebookRun, mark_awaiting_rerun, notebook_code_sha256, update_manifest
+from .paths import DATA_DIR_ENV, REPO_ROOT, RESULTS_DIR_ENV, RUNS_DIR_ENV, results_root, runs_root
 from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
 from .results import git_commit
 
@@ -40,7 +40,6 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 # Per-notebook wall-clock limits in seconds (0 = none); a notebook may raise its own in its metadata
 # (``metadata.repro.timeouts``, e.g. {"cpu": 9000} for a long CPU run); --timeout overrides both.
 DEFAULT_TIMEOUTS = {"smoke": 600, "cpu": 3600, "paper": 0}
-RUNS_DIR = REPO_ROOT / "runs"  # where the notebooks train: runs/<notebook>/<profile>/<run>/
 # A training run writes config.json when it starts; a run without a loop of its own (a baseline, a score) keeps
 # its row in result.json
 RUN_MARKERS = ("config.json", "result.json")
@@ -54,29 +53,10 @@ def default_timeout(notebook: Path, profile: str) -> float:
     return float(declared.get(profile, DEFAULT_TIMEOUTS[profile]))
 
 
-@dataclass
-class NotebookRun:
-    """One manifest entry."""
-
-    notebook: str
-    profile: str
-    parameters: dict[str, Any]
-    status: str  # "ok", "failed" or "timeout"
-    start_utc: str
-    duration_s: float
-    git_commit: str
-    notebook_sha256: str
-    executed: str
-    log: str
-    python: str
-    runs_found: int  # run folders of this notebook and profile that existed before it started
-    runs_total: int  # ... and after it finished
-
-
-def run_folders(notebook: str, profile: str, runs_dir: Path = RUNS_DIR) -> set[Path]:
+def run_folders(notebook: str, profile: str, runs_dir: Path | None = None) -> set[Path]:
     """The notebook's run folders for ``profile``: those under ``runs_dir/<notebook>/<profile>/`` holding a
     run's ``config.json`` or a kept ``result.json``."""
-    base = runs_dir / notebook / profile
+    base = (runs_dir or runs_root()) / notebook / profile
     return {marker.parent for name in RUN_MARKERS for marker in base.rglob(name)}
 
 
@@ -130,7 +110,7 @@ def run_notebook(
     parameters: dict[str, Any] | None = None,
     timeout_s: float = 0,
     root: Path | None = None,
-    runs_dir: Path = RUNS_DIR,
+    runs_dir: Path | None = None,
 ) -> NotebookRun:
     """Execute one notebook with papermill in a subprocess, writing its executed copy and log; never raises
     for a failing notebook (the status says so)."""
@@ -150,10 +130,11 @@ def run_notebook(
     ]
     for key, value in parameters.items():
         command += ["-y", json.dumps({key: value})]
-    env = {**os.environ, "REPRO_RESULTS_DIR": str(root), "PYTHONUNBUFFERED": "1"}
+    runs_dir = runs_dir or runs_root()
+    env = {**os.environ, RESULTS_DIR_ENV: str(root), RUNS_DIR_ENV: str(runs_dir), "PYTHONUNBUFFERED": "1"}
 
     # What ran: read before the run, so that editing the notebook or committing meanwhile cannot mislabel it
-    source_sha256, commit = file_sha256(notebook), git_commit()
+    source_sha256, code_sha256, commit = file_sha256(notebook), notebook_code_sha256(notebook), git_commit()
     runs_found = len(run_folders(name, profile, runs_dir))
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -179,6 +160,7 @@ def run_notebook(
         duration_s=round(time.time() - start, 1),
         git_commit=commit,
         notebook_sha256=source_sha256,
+        code_sha256=code_sha256,
         executed=_relative(executed),
         log=_relative(log),
         python=sys.version.split()[0],
@@ -194,35 +176,6 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Duration, start and commit of the run that trained this entry's runs: this run when it found none, the
-    previous entry's first run when this one found all of them (a replay) and they are the same folders' count;
-    None when unknown (it trained some runs and found others, or the previous entry never said)."""
-    def timing(entry: dict[str, Any]) -> dict[str, Any]:
-        return {key: entry[key] for key in ("duration_s", "start_utc", "git_commit")}
-
-    if run.status != "ok":
-        return None
-    if run.runs_found == 0:
-        return timing(asdict(run))
-    if previous is None or run.runs_found != run.runs_total or previous.get("runs_total") != run.runs_total:
-        return None
-    if previous.get("first_run"):
-        return previous["first_run"]
-    return timing(previous) if previous.get("runs_found") == 0 and previous["status"] == "ok" else None
-
-
-def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
-    """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically), keeping the
-    time of the first run behind a replay (:func:`first_run`)."""
-    path = (root or results_root()) / run.profile / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {"notebooks": {}}
-    previous = manifest["notebooks"].get(run.notebook)
-    manifest["notebooks"][run.notebook] = {**asdict(run), "first_run": first_run(run, previous)}
-    manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
-    return write_json_atomic(path, manifest)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="run_all.sh", description="Run the numbered notebooks headless with papermill."
@@ -234,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="runs trained side by side (the notebooks' WORKERS; with "
                         "several GPUs, one per worker; default: each profile's choice)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument("--mark-awaiting-rerun", action="store_true", help="mark the selected notebooks' committed "
+                        "results as those of an earlier version that await a rerun (needs --why); runs nothing")
+    parser.add_argument("--why", help="the reason recorded with --mark-awaiting-rerun")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -244,6 +200,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     if args.list:
         print("\n".join(nb.stem for nb in notebooks))
+        return 0
+    if args.mark_awaiting_rerun:
+        if not args.notebooks or not args.why:
+            parser.error("--mark-awaiting-rerun needs the notebooks to mark and --why REASON")
+        try:
+            path = mark_awaiting_rerun([nb.stem for nb in notebooks], args.why, profile)
+        except ConfigError as err:
+            parser.error(str(err))
+        print(f"[run_all] marked {', '.join(nb.stem for nb in notebooks)} as awaiting a rerun in {_relative(path)}")
         return 0
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")

@@ -5,6 +5,7 @@ Environment variables (all optional):
 * ``REPRO_DATA_DIR``: folder with the offline dataset mirrors (``mnist-png.zip``, ``cifar10-jpeg.zip``, ...).
 * ``REPRO_CACHE_DIR``: decoded arrays, torchvision downloads, feature statistics; default ``~/.cache/gan-repro``.
 * ``REPRO_RESULTS_DIR``: root of the results tree; default ``<repo>/results``.
+* ``REPRO_RUNS_DIR``: root of the training runs (checkpoints, logs); default ``<repo>/runs`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "REPRO_DATA_DIR"
 CACHE_DIR_ENV = "REPRO_CACHE_DIR"
 RESULTS_DIR_ENV = "REPRO_RESULTS_DIR"
+RUNS_DIR_ENV = "REPRO_RUNS_DIR"
 
 
 def cache_dir() -> Path:
@@ -41,3 +43,14 @@ def results_dir(profile: str, notebook: str) -> Path:
     out = results_root() / check_profile(profile) / notebook
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def runs_root() -> Path:
+    """Root of the training runs: ``$REPRO_RUNS_DIR`` or ``<repo>/runs``."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or REPO_ROOT / "runs").expanduser()
+
+
+def runs_dir(profile: str, notebook: str) -> Path:
+    """Folder of one notebook's training runs at one profile: ``runs/<notebook>/<profile>/`` (not created here:
+    each run makes its own folder when it starts)."""
+    return runs_root() / notebook / check_profile(profile)

@@ -101,11 +101,11 @@ def test_a_notebook_can_declare_a_longer_limit_for_a_profile(tmp_path):
 
 def test_the_manifest_counts_run_folders_found_before_the_notebook_started(tmp_path):
     runs = tmp_path / "runs"
-    body = (f"from pathlib import Path\n"
-            f"for run in ('a', 'b'):\n"
-            f"    folder = Path({str(runs)!r}) / '50_trains' / PROFILE / 'kind' / run\n"
-            f"    folder.mkdir(parents=True, exist_ok=True)\n"
-            f"    (folder / ('config.json' if run == 'a' else 'result.json')).write_text('{{}}')\n")
+    body = ("import os\nfrom pathlib import Path\n"  # the notebook trains under the runs folder it is given
+            "for run in ('a', 'b'):\n"
+            "    folder = Path(os.environ['REPRO_RUNS_DIR']) / '50_trains' / PROFILE / 'kind' / run\n"
+            "    folder.mkdir(parents=True, exist_ok=True)\n"
+            "    (folder / ('config.json' if run == 'a' else 'result.json')).write_text('{}')\n")
     notebook = write_notebook(tmp_path, "50_trains", body)
     (runs / "50_trains" / "smoke" / "stray").mkdir(parents=True)  # a folder without a run marker is no run
     first = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)
@@ -122,31 +122,10 @@ def test_a_results_run_from_uncommitted_code_is_warned_about(tmp_path, monkeypat
     monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setattr(runner, "git_commit", lambda: commit)
     monkeypatch.setattr(runner, "run_notebook", lambda notebook, profile, **kwargs: runner.NotebookRun(
-        notebook.stem, profile, {}, "ok", "2026-12-03T00:00:00+00:00", 1.0, commit, "0" * 64, "x", "y", "3", 0, 0))
+        notebook.stem, profile, {}, "ok", "2026-12-03T00:00:00+00:00", 1.0, commit, "0" * 64, "1" * 64, "x", "y",
+        "3", 0, 0))
     books = tmp_path / "notebooks"
     books.mkdir()
     write_notebook(books, "30_works", "pass")
     assert runner.main(["--profile", profile, "--notebook-dir", str(books)]) == 0
     assert ("uncommitted changes" in capsys.readouterr().err) == warned
-
-
-def test_a_replay_keeps_the_time_of_the_first_run_that_trained_its_runs(tmp_path):
-    def run(found, total, seconds, status="ok"):
-        return runner.NotebookRun("50_trains", "cpu", {}, status, f"2026-12-03T0{found}:00:00+00:00", seconds,
-                                  "abc", "0" * 64, "x", "y", "3", found, total)
-
-    def entry():
-        return json.loads((tmp_path / "cpu" / "manifest.json").read_text())["notebooks"]["50_trains"]
-
-    runner.update_manifest(run(0, 4, 2854.0), tmp_path)
-    assert entry()["first_run"]["duration_s"] == 2854.0
-    runner.update_manifest(run(4, 4, 150.0), tmp_path)  # a replay: every run found
-    assert entry()["duration_s"] == 150.0 and entry()["first_run"]["duration_s"] == 2854.0
-    runner.update_manifest(run(4, 4, 140.0), tmp_path)  # and another: still the first run's time
-    assert entry()["first_run"]["duration_s"] == 2854.0
-    runner.update_manifest(run(4, 6, 900.0), tmp_path)  # trained two new runs beside four old ones: unknown
-    assert entry()["first_run"] is None
-    runner.update_manifest(run(6, 6, 100.0), tmp_path)
-    assert entry()["first_run"] is None
-    runner.update_manifest(run(0, 6, 3000.0, status="failed"), tmp_path)
-    assert entry()["first_run"] is None

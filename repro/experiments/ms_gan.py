@@ -11,7 +11,7 @@ MNIST classifier.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,31 +19,27 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import DeviceBatches, StackedMNISTBatches, balanced_labeled_subset, load_dataset
+from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
 from ..methods.self_supervised import SelfSupervisedGAN
-from ..metrics.classifier import per_channel_labels
-from ..metrics.evaluate import real_outputs, sample_generator, score_images
-from ..metrics.modes import STACKED_MNIST_SAMPLES, mode_coverage
+from ..metrics.evaluate import real_outputs, sample_generator, score_images, stacked_mnist_scores
+from ..metrics.modes import STACKED_MNIST_SAMPLES
 from ..nets.dcgan import dcgan_nets
 from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
 from ..nets.stacked_mnist import stacked_mnist_nets
-from ..parallel import map_in_processes
-from ..train import TrainConfig, pick_device, train
-from .runs import (
-    cached_row,
-    config_digest,
-    keep_row,
-    load_trained,
-    read_eval_log,
-    seed_stats,
-    train_seconds,
-    trained_checkpoint,
-)
+from ..profiles import by_profile
+from ..stacked_mnist import StackedMNISTBatches, digit_pool
+from ..train import TrainConfig
+from .claims import Claim, compare, not_run, ordering_claim, read_table
+from .protocol import Evaluation, Plan, config_digest
+
+STACKED_NOTEBOOK = "30_ms_gan_stacked_mnist"
+CIFAR_NOTEBOOK = "31_ms_gan_cifar"
+# (better, worse) pairs the papers claim: MS over SSGAN (Tran et al. 2019), SSGAN over the GAN (Chen et al. 2019)
+CLAIMED_PAIRS = (("MS-GAN", "SSGAN"), ("SSGAN", "GAN"), ("MS-GAN", "GAN"))
+
 
 MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax"}  # model -> task
-VALUE_RANGE = "symmetric"
-
 
 def check_model(model: str, weight_d: float | None, weight_g: float | None) -> None:
     """A known model, and self-supervised weights only where there is a self-supervised task."""
@@ -86,133 +82,104 @@ class StackedMNISTConfig:
         return model_label(self.model, self.weight_d, self.weight_g)
 
 
-def stacked_run_name(config: StackedMNISTConfig) -> str:
-    model = config.model.replace("-", "")
-    return f"stacked-{model}-{config.discriminator.replace('/', '')}-seed{config.seed}-{config_digest(config)}"
+class StackedMNIST:
+    """Stacked-MNIST runs (notebook 30): the K/4 or K/2 nets on digits stacked on the fly from a fixed pool."""
+
+    def run_name(self, config: StackedMNISTConfig) -> str:
+        model = config.model.replace("-", "")
+        return f"stacked-{model}-{config.discriminator.replace('/', '')}-seed{config.seed}-{config_digest(config)}"
+
+    def columns(self, config: StackedMNISTConfig) -> dict[str, Any]:
+        return {"model": config.label, "discriminator": config.discriminator, "run_seed": config.seed}
+
+    def image_shape(self, config: StackedMNISTConfig) -> tuple[int, int, int]:
+        return (1, 28, 28)  # the pool's single digits; batches stack three
+
+    def train_set(self, config: StackedMNISTConfig, data_dir: str | os.PathLike | None) -> ImageDataset:
+        return digit_pool(config.pool_size, data_dir)
+
+    def build(self, config: StackedMNISTConfig, train_set: ImageDataset) -> SelfSupervisedGAN:
+        generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
+        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, config.weight_d,
+                                 config.weight_g, config.rotation_scheme, seed=config.seed)
+
+    def batches(self, config: StackedMNISTConfig, train_set: ImageDataset, device) -> DeviceBatches:
+        return StackedMNISTBatches(train_set.images, train_set.labels, config.batch_size, seed=config.seed,
+                                   device=device)
+
+    def loop(self, config: StackedMNISTConfig) -> TrainConfig:
+        return TrainConfig(
+            steps=config.iterations, batch_size=config.batch_size, lr_g=config.lr, lr_d=config.lr,
+            betas_g=config.betas, betas_d=config.betas, seed=config.seed, log_every=100,
+            checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train",
+        )
+
+    def scorer(self, config: StackedMNISTConfig, method: SelfSupervisedGAN, data_dir: str | os.PathLike | None,
+               evaluation: Evaluation) -> ModeScorer:
+        from ..metrics.classifier import load_classifier
+
+        return ModeScorer(load_classifier("mnist", evaluation.classifier_profile, data_dir), evaluation)
 
 
-def digit_pool(pool_size: int | None, data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The MNIST training digits Stacked-MNIST is drawn from: all, or a class-balanced subset (seed 0)."""
-    mnist = load_dataset("mnist", "train", data_dir)
-    if pool_size is None:
-        return mnist.images, mnist.labels
-    index = balanced_labeled_subset(mnist.labels, pool_size, seed=0)
-    return mnist.images[index], mnist.labels[index]
+class ModeScorer:
+    """Modes and KL to uniform of Stacked-MNIST samples, each channel read by the project's MNIST classifier; the
+    final samples' histogram over the 1,000 modes is kept in the run folder (:func:`mode_histogram`)."""
 
+    def __init__(self, classifier: Any, evaluation: Evaluation) -> None:
+        self.classifier, self.evaluation = classifier, evaluation
+        self.key = f"{classifier.name}-{evaluation.n_samples}"
 
-def build_stacked(config: StackedMNISTConfig) -> SelfSupervisedGAN:
-    torch.manual_seed(config.seed)
-    generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
-    return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, config.weight_d,
-                             config.weight_g, config.rotation_scheme, seed=config.seed)
-
-
-def stacked_coverage(generator: torch.nn.Module, classifier, n: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
-    """Modes (≥1 and ≥10 samples) and KL to uniform of ``n`` samples; also the (n,) mode ids."""
-    images = sample_generator(generator, n, latent_dim=generator.latent_dim, seed=seed, bn_mode="train",
-                              batch_size=64, value_range=VALUE_RANGE)  # batch 64: the official sampling batches
-    digits = per_channel_labels(classifier.model, images)
-    ids = digits @ np.array([100, 10, 1])
-    coverage = mode_coverage(ids)
-    return {"modes": coverage.num_modes, "kl_to_uniform": coverage.kl_to_uniform,
-            "modes_10plus": mode_coverage(ids, min_count=10).num_modes, "samples": n}, ids
-
-
-def _stacked_loop(config: StackedMNISTConfig, eval_every: int, progress: bool) -> TrainConfig:
-    return TrainConfig(
-        steps=config.iterations, batch_size=config.batch_size, lr_g=config.lr, lr_d=config.lr,
-        betas_g=config.betas, betas_d=config.betas, seed=config.seed, log_every=100, eval_every=eval_every,
-        checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train", progress=progress,
-    )
-
-
-def train_stacked(config: StackedMNISTConfig, run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
-                  eval_every: int = 0, eval_samples: int = 10_000, n_samples: int = STACKED_MNIST_SAMPLES,
-                  classifier_profile: str = "cpu", progress: bool = False) -> dict[str, Any]:
-    """Train (or resume) one run and score its final G on ``n_samples`` samples (kept in the run folder).
-    With ``eval_every`` > 0, modes and KL of ``eval_samples`` samples are logged along the way (eval.csv)."""
-    from ..metrics.classifier import load_classifier
-
-    run_dir = Path(run_dir)
-    classifier = load_classifier("mnist", classifier_profile, data_dir)
-    method = build_stacked(config)
-
-    def evaluate(step: int, generator: torch.nn.Module) -> dict[str, float]:
-        scores, _ = stacked_coverage(generator, classifier, eval_samples, seed=config.seed + 20_000)
+    def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
+        scores, _ = stacked_mnist_scores(generator, self.classifier, self.evaluation.eval_samples, seed)
         return {"modes": scores["modes"], "kl_to_uniform": scores["kl_to_uniform"]}
 
-    digits, labels = digit_pool(config.pool_size, data_dir)
-    data = StackedMNISTBatches(digits, labels, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
-                               device=pick_device())
-    result = train(method, data, _stacked_loop(config, eval_every, progress), run_dir,
-                   evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
-    score_dir = run_dir / f"scores-{classifier.name}-{n_samples}"
-    if (kept := cached_row(score_dir)) is not None and kept["steps_trained"] == result.step:
-        return kept
-    scores, ids = stacked_coverage(method.generator, classifier, n_samples, seed=config.seed + 10_000)
-    np.save(run_dir / f"mode_histogram-{n_samples}.npy", np.bincount(ids, minlength=1000))
-    row = {"model": config.label, "discriminator": config.discriminator, "run_seed": config.seed, **scores,
-           "steps_trained": result.step, "wall_seconds": train_seconds(result)}
-    return keep_row(score_dir, row)
+    def final(self, method: SelfSupervisedGAN, seed: int, folder: Path) -> dict[str, Any]:
+        scores, ids = stacked_mnist_scores(method.generator, self.classifier, self.evaluation.n_samples, seed)
+        np.save(folder / f"mode_histogram-{self.evaluation.n_samples}.npy", np.bincount(ids, minlength=1000))
+        return scores
 
 
-def train_stacked_all(configs: Sequence[StackedMNISTConfig], root: str | os.PathLike,
-                      data_dir: str | os.PathLike | None = None, workers: int = 1, **kwargs: Any) -> list[dict]:
-    arguments = [(c, Path(root) / stacked_run_name(c), data_dir, kwargs.get("eval_every", 0),
-                  kwargs.get("eval_samples", 10_000), kwargs.get("n_samples", STACKED_MNIST_SAMPLES),
-                  kwargs.get("classifier_profile", "cpu")) for c in configs]
-    return map_in_processes(train_stacked, arguments, workers, 1)
+STACKED = StackedMNIST()
 
 
 def mode_histogram(config: StackedMNISTConfig, root: str | os.PathLike,
                    n_samples: int = STACKED_MNIST_SAMPLES) -> np.ndarray:
-    """The final samples' count per mode (1000,), as saved by :func:`train_stacked`."""
-    path = Path(root) / stacked_run_name(config) / f"mode_histogram-{n_samples}.npy"
+    """The final samples' count per mode (1000,), as the run's scorer kept it."""
+    path = Path(root) / STACKED.run_name(config) / f"mode_histogram-{n_samples}.npy"
     if not path.exists():
-        raise FileNotFoundError(f"no mode histogram at {path}: train the run first (train_stacked_all)")
+        raise FileNotFoundError(f"no mode histogram at {path}: train the run first (runner.run_plan)")
     return np.load(path)
 
 
-def stacked_curves(configs: Sequence[StackedMNISTConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
-    return [row for c in configs for row in read_eval_log(Path(root) / stacked_run_name(c), model=c.label,
-                                                          discriminator=c.discriminator, run_seed=c.seed)]
+def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
+    """Notebook 30: every model on both discriminator sizes over seeds, and MS-GAN's λ_g ablation (K/4, first
+    seed; λ_d 1.0, and λ_g 0.1 is the main table's run)."""
+    sizes = by_profile(profile, smoke=["K/4"], cpu=["K/4", "K/2"], paper=["K/4", "K/2"])
+    seeds = by_profile(profile, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
+    iterations = by_profile(profile, smoke=20, cpu=2_500, paper=50_000)
+    pool = by_profile(profile, smoke=1_000, cpu=5_000, paper=None)  # MNIST digits to stack; None: all 60,000
+    lambda_g = by_profile(profile, smoke=[0.5], cpu=[0.02, 0.5], paper=[0.0, 0.05, 0.2, 0.5, 1.0])
+    evaluation = Evaluation(
+        n_samples=by_profile(profile, smoke=640, cpu=25_600, paper=25_600),
+        eval_every=by_profile(profile, smoke=10, cpu=500, paper=5_000),
+        eval_samples=by_profile(profile, smoke=640, cpu=6_400, paper=25_600), classifier_profile=profile)
 
+    def config(model: str, size: str, seed: int, **weights: float) -> StackedMNISTConfig:
+        return StackedMNISTConfig(model=model, discriminator=size, seed=seed, iterations=iterations, pool_size=pool,
+                                  **weights)
 
-def summarise(rows: Sequence[dict[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:
-    """Mean and std (ddof 1, over seeds) of ``metrics`` per combination of ``keys``, in first-seen order."""
-    summary = []
-    for key in dict.fromkeys(tuple(r[k] for k in keys) for r in rows):
-        group = [r for r in rows if tuple(r[k] for k in keys) == key]
-        row: dict[str, Any] = {**dict(zip(keys, key, strict=True)), "seeds": len(group)}
-        for metric in metrics:
-            row[metric], row[f"{metric}_std_over_seeds"] = seed_stats([r[metric] for r in group])
-        summary.append(row)
-    return summary
-
-
-def claims(table: Sequence[dict[str, Any]], metric: str, higher_better: bool, pairs: Sequence[tuple[str, str]],
-           group_key: str) -> list[dict[str, Any]]:
-    """For each (better, worse) pair the paper claims, per value of ``group_key``: whether our means agree and
-    whether the gap exceeds the combined seed spread sqrt(std_a² + std_b²)."""
-    rows = []
-    for group in dict.fromkeys(r[group_key] for r in table):
-        ours = {r["model"]: r for r in table if r[group_key] == group}
-        for better, worse in pairs:
-            if better not in ours or worse not in ours:
-                continue
-            gap = ours[better][metric] - ours[worse][metric]
-            gap = gap if higher_better else -gap
-            spread = float(np.hypot(ours[better][f"{metric}_std_over_seeds"], ours[worse][f"{metric}_std_over_seeds"]))
-            rows.append({group_key: group, "metric": metric, "claimed_better": better, "claimed_worse": worse,
-                         "our_gap": float(gap), "agrees": bool(gap > 0),
-                         "beyond_seed_spread": bool(gap > spread) if np.isfinite(spread) else None})
-    return rows
-
-
-def trained_stacked(config: StackedMNISTConfig, root: str | os.PathLike) -> SelfSupervisedGAN:
-    """The trained method of a finished run (FileNotFoundError saying how to train it otherwise)."""
-    checkpoint = trained_checkpoint(Path(root) / stacked_run_name(config), "train_stacked_all")
-    return load_trained(build_stacked(config), checkpoint)
+    main = tuple(config(m, s, seed) for s in sizes for m in MODELS for seed in seeds)
+    ablation = tuple(config("MS-GAN", "K/4", seeds[0], weight_g=g) for g in lambda_g)
+    pool_text = ("all 60,000 MNIST training digits" if pool is None
+                 else f"{pool} class-balanced MNIST training digits (seed 0)")
+    return Plan(
+        notebook=STACKED_NOTEBOOK, profile=profile, experiment=STACKED, runs={"main": main, "lambda_g": ablation},
+        evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
+        protocol={"seed": str(seeds), "iterations": iterations, "batch_size": 64, "n_samples": evaluation.n_samples,
+                  "digit_pool": pool_text, "extractor": "project MNIST classifier, per channel",
+                  "rotation_scheme": "quarter"},
+        settings={"models": list(MODELS), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -254,83 +221,164 @@ class CifarConfig:
         return model_label(self.model, self.weight_d, self.weight_g)
 
 
-def cifar_run_name(config: CifarConfig) -> str:
-    return f"cifar10-{config.model.replace('-', '')}-{config.backbone}-seed{config.seed}-{config_digest(config)}"
+class Cifar:
+    """CIFAR-10 runs (notebook 31) on the DCGAN or SNGAN backbones of :data:`BACKBONES`."""
+
+    def run_name(self, config: CifarConfig) -> str:
+        return f"cifar10-{config.model.replace('-', '')}-{config.backbone}-seed{config.seed}-{config_digest(config)}"
+
+    def columns(self, config: CifarConfig) -> dict[str, Any]:
+        return {"model": config.label, "backbone": config.backbone, "run_seed": config.seed}
+
+    def image_shape(self, config: CifarConfig) -> tuple[int, int, int]:
+        return (3, 32, 32)
+
+    def train_set(self, config: CifarConfig, data_dir: str | os.PathLike | None) -> ImageDataset:
+        return load_dataset("cifar10", "train", data_dir)
+
+    def build(self, config: CifarConfig, train_set: ImageDataset) -> SelfSupervisedGAN:
+        if config.backbone == "dcgan":
+            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width)
+        elif config.backbone == "sngan":
+            generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width,
+                                                      discriminator_width=config.width)
+        else:
+            generator, discriminator = sngan_resnet_nets(generator_width=config.width, discriminator_width=config.width)
+        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], BACKBONES[config.backbone]["loss"],
+                                 config.weight_d, config.weight_g, config.rotation_scheme, seed=config.seed)
+
+    def batches(self, config: CifarConfig, train_set: ImageDataset, device) -> DeviceBatches:
+        return DeviceBatches(train_set.images, None, config.batch_size, seed=config.seed, device=device)
+
+    def loop(self, config: CifarConfig) -> TrainConfig:
+        betas = BACKBONES[config.backbone]["betas"]
+        return TrainConfig(
+            steps=config.iterations, batch_size=config.batch_size, n_dis=BACKBONES[config.backbone]["n_dis"],
+            lr_g=config.lr, lr_d=config.lr, betas_g=betas, betas_d=betas, seed=config.seed, log_every=100,
+            checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train",
+            precision=config.precision, channels_last=config.precision == "bf16",
+        )
+
+    def scorer(self, config: CifarConfig, method: SelfSupervisedGAN, data_dir: str | os.PathLike | None,
+               evaluation: Evaluation) -> FeatureScorer:
+        from ..metrics.classifier import load_classifier
+
+        classifier = load_classifier("cifar10", evaluation.classifier_profile, data_dir)
+        return FeatureScorer(classifier, real_outputs("cifar10", "train", classifier, evaluation.n_real, data_dir),
+                             evaluation)
 
 
-def build_cifar(config: CifarConfig) -> SelfSupervisedGAN:
-    torch.manual_seed(config.seed)
-    if config.backbone == "dcgan":
-        generator, discriminator = dcgan_nets(latent_dim=128, width=config.width)
-    elif config.backbone == "sngan":
-        generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width, discriminator_width=config.width)
-    else:
-        generator, discriminator = sngan_resnet_nets(generator_width=config.width, discriminator_width=config.width)
-    return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], BACKBONES[config.backbone]["loss"],
-                             config.weight_d, config.weight_g, config.rotation_scheme, seed=config.seed)
+class FeatureScorer:
+    """FID, KID and IS of samples (BN in training mode, batches of 64 as the official code) under ``extractor``
+    against the ``reference`` real images: the MS-GAN code's 10k-real / 5k-fake protocol."""
+
+    def __init__(self, extractor: Any, reference: Any, evaluation: Evaluation) -> None:
+        self.extractor, self.reference, self.evaluation = extractor, reference, evaluation
+        self.key = f"{extractor.name}-{evaluation.n_samples}-{evaluation.n_real}"
+
+    def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
+        images = sample_generator(generator, n, seed=seed, bn_mode="train", batch_size=64)
+        return score_images(images, self.extractor, reference=self.reference, metrics=("is", "fid", "kid"),
+                            value_range=generator.output_range)
+
+    def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
+        scores = self.scores(generator, self.evaluation.eval_samples, seed)
+        return {"fid": scores["fid"], "kid_mean": scores["kid_mean"], "is_mean": scores["is_mean"]}
+
+    def final(self, method: SelfSupervisedGAN, seed: int, folder: Path) -> dict[str, Any]:
+        return self.scores(method.generator, self.evaluation.n_samples, seed)
 
 
-def _cifar_loop(config: CifarConfig, eval_every: int, progress: bool) -> TrainConfig:
-    betas = BACKBONES[config.backbone]["betas"]
-    return TrainConfig(
-        steps=config.iterations, batch_size=config.batch_size, n_dis=BACKBONES[config.backbone]["n_dis"],
-        lr_g=config.lr, lr_d=config.lr, betas_g=betas, betas_d=betas, seed=config.seed, log_every=100,
-        eval_every=eval_every, checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train",
-        progress=progress, precision=config.precision, channels_last=config.precision == "bf16",
+CIFAR = Cifar()
+
+
+def cifar_plan(profile: str) -> Plan[CifarConfig]:
+    """Notebook 31: every model on the DCGAN and SNGAN backbones over seeds, and MS-GAN's (λ_d, λ_g) ablation on
+    the SNGAN backbone (first seed; (1.0, 0.1) is the main table's run)."""
+    backbones = ["dcgan", "sngan"]
+    seeds = by_profile(profile, smoke=[0], cpu=[0, 1], paper=[0, 1, 2])
+    iterations = by_profile(profile, smoke=4, cpu=1_000, paper=100_000)  # G steps
+    width = by_profile(profile, smoke=4, cpu=16, paper=64)
+    lambdas = by_profile(profile, smoke=[(1.0, 0.5)], cpu=[(1.0, 0.5), (0.5, 0.1)],
+                         paper=[(1.0, 0.0), (1.0, 0.05), (1.0, 0.2), (1.0, 0.5), (1.0, 1.0), (0.5, 0.1)])
+    evaluation = Evaluation(
+        n_samples=by_profile(profile, smoke=200, cpu=5_000, paper=5_000),
+        eval_every=by_profile(profile, smoke=2, cpu=500, paper=10_000),
+        eval_samples=by_profile(profile, smoke=200, cpu=2_000, paper=5_000), classifier_profile=profile,
+        n_real=by_profile(profile, smoke=500, cpu=10_000, paper=10_000))
+
+    def config(model: str, backbone: str, seed: int, **weights: float) -> CifarConfig:
+        return CifarConfig(model=model, backbone=backbone, seed=seed, iterations=iterations, width=width, **weights)
+
+    main = tuple(config(m, b, seed) for b in backbones for m in MODELS for seed in seeds)
+    ablation = tuple(config("MS-GAN", backbones[-1], seeds[0], weight_d=d, weight_g=g) for d, g in lambdas)
+    return Plan(
+        notebook=CIFAR_NOTEBOOK, profile=profile, experiment=CIFAR, runs={"main": main, "lambdas": ablation},
+        evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
+        protocol={"seed": str(seeds), "iterations": iterations, "width": width, "batch_size": 64,
+                  "reference": "CIFAR-10 train (random subset, seed 0)", "rotation_scheme": "quarter"},
+        settings={"models": list(MODELS), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
     )
 
 
-def cifar_scores(generator: torch.nn.Module, extractor, reference, n: int, seed: int) -> dict[str, Any]:
-    """FID, KID and IS of ``n`` samples under ``extractor`` against ``reference`` (BN in training mode)."""
-    images = sample_generator(generator, n, latent_dim=generator.latent_dim, seed=seed, bn_mode="train",
-                              batch_size=64, value_range=VALUE_RANGE)
-    return score_images(images, extractor, reference=reference, metrics=("is", "fid", "kid"), value_range=VALUE_RANGE)
+def plans(profile: str) -> list[Plan]:
+    """Every plan of the MS-GAN notebooks at ``profile``."""
+    return [stacked_plan(profile), cifar_plan(profile)]
 
 
-def train_cifar(config: CifarConfig, run_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
-                eval_every: int = 0, eval_samples: int = 2_000, n_samples: int = 5_000, n_real: int = 10_000,
-                classifier_profile: str = "cpu", progress: bool = False) -> dict[str, Any]:
-    """Train (or resume) one run and score its final G: FID/KID/IS of ``n_samples`` samples against ``n_real``
-    training images (the MS-GAN code's 10k-real / 5k-fake protocol, in the classifier's feature space). With
-    ``eval_every`` > 0, FID of ``eval_samples`` samples is logged along the way (eval.csv)."""
-    from ..metrics.classifier import load_classifier
+# ----------------------------------------------------------------------------------------------------------
+# Claims
 
-    run_dir = Path(run_dir)
-    classifier = load_classifier("cifar10", classifier_profile, data_dir)
-    reference = real_outputs("cifar10", "train", classifier, n_real, data_dir)
-    method = build_cifar(config)
-
-    def evaluate(step: int, generator: torch.nn.Module) -> dict[str, float]:
-        scores = cifar_scores(generator, classifier, reference, eval_samples, seed=config.seed + 20_000)
-        return {"fid": scores["fid"], "kid_mean": scores["kid_mean"], "is_mean": scores["is_mean"]}
-
-    train_set = load_dataset("cifar10", "train", data_dir)
-    data = DeviceBatches(train_set.images, None, config.batch_size, value_range=VALUE_RANGE, seed=config.seed,
-                         device=pick_device())
-    result = train(method, data, _cifar_loop(config, eval_every, progress), run_dir,
-                   evaluate=evaluate if eval_every else None, value_range=VALUE_RANGE)
-    score_dir = run_dir / f"scores-{classifier.name}-{n_samples}-{n_real}"
-    if (kept := cached_row(score_dir)) is not None and kept["steps_trained"] == result.step:
-        return kept
-    scores = cifar_scores(method.generator, classifier, reference, n_samples, seed=config.seed + 10_000)
-    row = {"model": config.label, "backbone": config.backbone, "run_seed": config.seed, **scores,
-           "steps_trained": result.step, "wall_seconds": train_seconds(result)}
-    return keep_row(score_dir, row)
+TITLE = "MS-GAN (Tran et al. 2019) — notebooks 30–31"
+SCALE = "values use the project's classifier, at CPU scale"
 
 
-def train_cifar_all(configs: Sequence[CifarConfig], root: str | os.PathLike, data_dir: str | os.PathLike | None = None,
-                    workers: int = 1, eval_every: int = 0, eval_samples: int = 2_000, n_samples: int = 5_000,
-                    n_real: int = 10_000, classifier_profile: str = "cpu") -> list[dict[str, Any]]:
-    arguments = [(c, Path(root) / cifar_run_name(c), data_dir, eval_every, eval_samples, n_samples, n_real,
-                  classifier_profile) for c in configs]
-    return map_in_processes(train_cifar, arguments, workers, 1)
+def orderings(table: Sequence[Mapping[str, Any]], metric: str, higher_better: bool,
+              group_key: str) -> list[dict[str, Any]]:
+    """Each :data:`CLAIMED_PAIRS` ordering on ``metric`` per value of ``group_key`` (the discriminator size or
+    the backbone), judged by :func:`~repro.experiments.claims.compare` on a table of
+    :func:`~repro.experiments.claims.summarise` rows."""
+    rows = []
+    for group in dict.fromkeys(r[group_key] for r in table):
+        ours = {r["model"]: r for r in table if r[group_key] == group}
+        for better, worse in CLAIMED_PAIRS:
+            if better in ours and worse in ours:
+                rows.append({group_key: group, "metric": metric, "claimed_better": better, "claimed_worse": worse,
+                             **compare(ours[better], ours[worse], metric, higher_better)})
+    return rows
 
 
-def cifar_curves(configs: Sequence[CifarConfig], root: str | os.PathLike) -> list[dict[str, Any]]:
-    return [row for c in configs for row in read_eval_log(Path(root) / cifar_run_name(c), model=c.label,
-                                                          backbone=c.backbone, run_seed=c.seed)]
+STACKED_METRICS = (("modes", True, "modes"), ("kl_to_uniform", False, "KL to uniform"))
+CIFAR_METRICS = (("fid", False, "FID (lower)"), ("kid_mean", False, "KID (lower)"))
 
 
-def trained_cifar(config: CifarConfig, root: str | os.PathLike) -> SelfSupervisedGAN:
-    checkpoint = trained_checkpoint(Path(root) / cifar_run_name(config), "train_cifar_all")
-    return load_trained(build_cifar(config), checkpoint)
+def claims(root: Path) -> list[Claim]:
+    """MS-GAN's and SSGAN's orderings under the committed tables of notebooks 30 and 31."""
+    found = []
+    stacked = read_table(root, STACKED_NOTEBOOK, "stacked_mnist")
+    if stacked is None:
+        found.append(not_run("Stacked-MNIST: MS-GAN covers more modes than SSGAN", "not available to us",
+                             STACKED_NOTEBOOK))
+    for metric, higher_better, name in STACKED_METRICS if stacked else ():
+        for row in orderings(stacked, metric, higher_better, "discriminator"):
+            run = next(r for r in stacked if r["discriminator"] == row["discriminator"])
+            protocol = (f"{run['profile']}, Stacked-MNIST {row['discriminator']}, {run['iterations']} iterations, "
+                        f"seeds {run['seed']}, {run['n_samples']} samples")
+            found.append(ordering_claim(
+                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row['discriminator']}",
+                "claimed (numbers not available to us)", row["our_gap"], row["agrees"], row["beyond_seed_spread"],
+                protocol, SCALE))
+    cifar = read_table(root, CIFAR_NOTEBOOK, "fid_table")
+    if cifar is None:
+        found.append(not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN", "11.40 (MS-DistGAN, ResNet)",
+                             CIFAR_NOTEBOOK))
+    for metric, higher_better, name in CIFAR_METRICS if cifar else ():
+        for row in orderings(cifar, metric, higher_better, "backbone"):
+            run = next(r for r in cifar if r["backbone"] == row["backbone"])
+            protocol = (f"{run['profile']}, CIFAR-10 {row['backbone']}, {run['iterations']} G steps, width "
+                        f"{run['width']}, seeds {run['seed']}, project classifier features")
+            found.append(ordering_claim(
+                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row['backbone']}",
+                "claimed (per-backbone numbers not available to us)", row["our_gap"], row["agrees"],
+                row["beyond_seed_spread"], protocol, SCALE))
+    return found

@@ -1,15 +1,17 @@
-"""repro.experiments.mmgan: every model trains, resumes and scores end to end on a toy MNIST mirror (Stacked-MNIST
-modes, MNIST IS / AM Score / FID with the smoke classifier); configs refuse bad input."""
+"""repro.experiments.mmgan: every model trains, resumes and scores end to end through the runner on a toy MNIST
+mirror (Stacked-MNIST modes, MNIST IS / AM Score / FID with the smoke classifier); one plan per dataset; the
+claims judge MMGAN against both baselines; configs refuse bad input."""
 
 from __future__ import annotations
+
+import csv
 
 import pytest
 
 from repro.errors import ConfigError
-from repro.experiments import mmgan
+from repro.experiments import mmgan, runner
+from repro.experiments.protocol import Evaluation
 from repro.methods.mmgan import ManifoldMatchingGAN
-
-from .conftest import TrainingReached, capture_training_device
 
 
 @pytest.fixture
@@ -20,23 +22,53 @@ def toy_mnist(toy_mnist_mirror):
 def test_models_train_and_score_on_stacked_mnist_and_mnist(toy_mnist):
     root = toy_mnist / "runs"
     stacked = [mmgan.MMGANConfig(model=m, iterations=2, batch_size=8, pool_size=None) for m in mmgan.ABLATION_ROWS]
-    rows = mmgan.train_all(stacked, root, toy_mnist, eval_every=1, eval_samples=20, n_samples=64,
-                           classifier_profile="smoke")
+    evaluation = Evaluation(n_samples=64, eval_every=1, eval_samples=20, classifier_profile="smoke")
+    rows = runner.run_all(mmgan.MMGAN, stacked, root, toy_mnist, evaluation)
     assert [r["model"] for r in rows] == list(mmgan.ABLATION_ROWS)
     assert all(r["steps_trained"] == 2 and r["samples"] == 64 and r["modes"] >= 1 for r in rows)
-    assert {(c["model"], c["step"]) for c in mmgan.curves(stacked[:1], root)} == {("FM", 1), ("FM", 2)}
-    losses = mmgan.loss_curves(stacked[2:3], root)
+    assert {(c["model"], c["step"]) for c in runner.curves(mmgan.MMGAN, stacked[:1], root)} == {("FM", 1), ("FM", 2)}
+    losses = runner.curves(mmgan.MMGAN, stacked[2:3], root, "log.csv")
     assert losses and "g_matching" in losses[0] and "bandwidth" in losses[0]
     # a finished run is not retrained: the kept row comes back
-    assert mmgan.train_model(stacked[0], root / mmgan.run_name(stacked[0]), toy_mnist, n_samples=64,
-                             classifier_profile="smoke") == rows[0]
-    method = mmgan.trained_method(stacked[4], root)
+    assert runner.run(mmgan.MMGAN, stacked[0], root, toy_mnist, evaluation) == rows[0]
+    method = runner.trained(mmgan.MMGAN, stacked[4], root, toy_mnist)
     assert isinstance(method, ManifoldMatchingGAN) and len(method.bank) == 2  # the bank was checkpointed
 
     digits = [mmgan.MMGANConfig(model=m, dataset="mnist", iterations=2, batch_size=8, width=4)
               for m in ("DCGAN", "MMGAN")]
-    rows = mmgan.train_all(digits, root, toy_mnist, n_samples=40, classifier_profile="smoke")
+    rows = runner.run_all(mmgan.MMGAN, digits, root, toy_mnist, Evaluation(n_samples=40, classifier_profile="smoke"))
     assert all(r["n_fake"] == 40 and r["fid"] >= 0 and r["is_mean"] >= 1 and r["am_score"] >= 0 for r in rows)
+
+
+def test_one_plan_per_dataset_and_their_table_protocol():
+    plans = mmgan.plans("cpu")
+    assert [p.settings["dataset"] for p in plans] == list(mmgan.DATASETS)
+    assert all(p.notebook == mmgan.NOTEBOOK for p in plans)
+    assert [c.model for c in plans[0].runs["ablation"]] == ["MM (linear)", "MM + kernel", "MM + kernel + bank",
+                                                            "MMGAN (NS + MM)"]
+    assert [p.evaluation.n_samples for p in plans] == [25_600, 10_000, 10_000]
+    protocol = mmgan.table_protocol(plans)
+    assert protocol["iterations"] == "{'stacked_mnist': 2500, 'mnist': 1000, 'cifar10': 1000}"
+    assert protocol["seed"] == "{'stacked_mnist': [0, 1], 'mnist': [0, 1], 'cifar10': [0, 1]}"
+    assert set(mmgan.ABLATION_SWITCHES) == set(mmgan.ABLATION_ROWS)
+
+
+def test_claims_judge_mmgan_against_both_baselines(tmp_path):
+    folder = tmp_path / mmgan.NOTEBOOK
+    folder.mkdir()
+    protocol = {"profile": "cpu", "seed": "{'mnist': [0, 1]}", "iterations": "{'mnist': 1000}",
+                "n_samples": "{'mnist': 10000}"}
+    rows = [{"dataset": "mnist", "model": m, "fid": fid, "fid_std_over_seeds": 1.0, **protocol}
+            for m, fid in (("DCGAN", 30.0), ("FM", 10.0), ("MMGAN", 20.0))]
+    with open(folder / "comparison.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    found = {c.claim: c for c in mmgan.claims(tmp_path)}
+    assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "reproduced in ordering only"
+    assert found["MMGAN better than FM (fid, mnist)"].reason == "the opposite ordering in our runs"
+    assert "mnist, 1000 iterations, seeds [0, 1], 10000 samples" in found["MMGAN better than FM (fid, mnist)"].protocol
+    assert [c.verdict for c in mmgan.claims(tmp_path / "nothing")] == ["not run here"]
 
 
 def test_configs_refuse_bad_input():
@@ -44,13 +76,4 @@ def test_configs_refuse_bad_input():
         mmgan.MMGANConfig(model="MMD-GAN")
     with pytest.raises(ConfigError, match="stacked_mnist, mnist, cifar10"):
         mmgan.MMGANConfig(dataset="celeba")
-    assert mmgan.run_name(mmgan.MMGANConfig(model="MM + kernel")).startswith("stacked_mnist-MMkernel-seed0-")
-
-
-@pytest.mark.parametrize("dataset", ["stacked_mnist", "mnist"])
-def test_the_driver_trains_on_the_picked_device(toy_mnist, monkeypatch, tmp_path, dataset):
-    asked = capture_training_device(monkeypatch, mmgan)
-    with pytest.raises(TrainingReached):
-        mmgan.train_model(mmgan.MMGANConfig(dataset=dataset, iterations=2, batch_size=8, width=4, pool_size=None),
-                          tmp_path / "r", toy_mnist, classifier_profile="smoke")
-    assert asked == ["the picked device"]
+    assert mmgan.MMGAN.run_name(mmgan.MMGANConfig(model="MM + kernel")).startswith("stacked_mnist-MMkernel-seed0-")
