@@ -29,7 +29,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from repro.experiments import PAPERS
+from repro.experiments import PAPERS, runner
 from repro.experiments.protocol import Plan, fake_train_set
 
 # operators that only make a new view of a tensor (no kernel launch)
@@ -67,8 +67,7 @@ def iteration_cost(experiment, config) -> tuple[float, int]:
     """(FLOPs, operator calls) of one training iteration of ``config``: its method built as the runner builds it,
     on random pixels, fed one batch of the experiment's own batch stream."""
     train_set = fake_train_set(experiment.image_shape(config))
-    torch.manual_seed(config.seed)
-    method, loop = experiment.build(config, train_set), experiment.loop(config)
+    method, loop = runner.build(experiment, config, train_set=train_set), experiment.loop(config)
     method.train()
     opt_d = torch.optim.Adam(method.discriminator.parameters(), lr=loop.lr_d, betas=loop.betas_d, fused=True)
     opt_g = torch.optim.Adam(method.generator.parameters(), lr=loop.lr_g, betas=loop.betas_g, fused=True)

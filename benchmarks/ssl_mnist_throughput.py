@@ -27,7 +27,7 @@ import torch
 from trainer_speed import matmul_gflops  # run as a script, benchmarks/ is on sys.path
 
 from repro.data import DeviceBatches, load_dataset
-from repro.experiments.improved_gan_mnist import SSLMnistConfig, _build
+from repro.experiments import improved_gan, runner
 from repro.parallel import map_in_processes
 from repro.train import TrainConfig, train
 
@@ -45,7 +45,8 @@ def iterations_per_second(data_dir: str | None, steps: int, joint: bool, precisi
     """Train ``steps`` iterations (after a 20-iteration warm-up run) and return iterations per second."""
     torch.set_num_threads(threads)
     train_set = load_dataset("mnist", "train", data_dir)
-    method = _build(SSLMnistConfig(n_labeled=100, iterations=steps), train_set.images, train_set.labels)
+    ssl_config = improved_gan.SSLMnistConfig(n_labeled=100, iterations=steps)
+    method = runner.build(improved_gan.SEMISUPERVISED_MNIST, ssl_config, train_set=train_set)
     method.joint_forward = joint
     data = DeviceBatches(train_set.images, None, 100, value_range="unit")
     rate = 0.0

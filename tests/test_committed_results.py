@@ -8,7 +8,7 @@ have not had their cpu run yet are listed in ``NOT_YET_RUN_AT_CPU``; the list mu
 notebook listed there that has results fails too, so the list cannot go stale).
 
 A notebook whose code changed on purpose before its next run (e.g. the plan moved into ``repro``) carries an
-``awaiting_rerun`` reason in its manifest entry (``python -m repro.notebook_runner --mark-awaiting-rerun``): its
+``awaiting_rerun`` reason in its manifest entry (``./run_all.sh --mark-awaiting-rerun NN --why ...``): its
 results are accepted as those of its earlier version, and the summary says so. Its next run replaces the entry,
 and the mark with it; a mark on a notebook whose code is fresh fails, so marks cannot outlive their reason.
 """
@@ -53,7 +53,7 @@ def test_committed_cpu_results_are_complete_and_fresh(name):
         assert fresh, (
             f"notebooks/{name}.ipynb's code changed since its cpu run (commit {entry['git_commit'][:8]}): "
             f"rerun ./run_all.sh {name[:2]} and commit results/cpu/{name}/ (or, for a change whose rerun is "
-            "planned, mark it: python -m repro.notebook_runner --mark-awaiting-rerun NAME --why REASON)")
+            f"planned, mark it: ./run_all.sh --mark-awaiting-rerun {name[:2]} --why REASON)")
     out = CPU_RESULTS / name
     assert (out / f"{name}.ipynb").exists(), f"the executed copy of {name} is missing"
     declared = nbformat.read(NOTEBOOKS[name], as_version=4).metadata.get("repro", {})

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from ..data import ImageDataset
 from ..distributed import pick_device
 from ..files import write_json_atomic
 from ..methods.base import GANMethod
@@ -32,9 +33,12 @@ def run_dir(experiment: Experiment, config: Any, root: str | os.PathLike) -> Pat
     return Path(root) / experiment.run_name(config)
 
 
-def build(experiment: Experiment, config: Any, data_dir: str | os.PathLike | None = None) -> GANMethod:
-    """The method of ``config``, freshly initialised from ``config.seed`` (loads its training images)."""
-    train_set = experiment.train_set(config, data_dir)
+def build(experiment: Experiment, config: Any, data_dir: str | os.PathLike | None = None, *,
+          train_set: ImageDataset | None = None) -> GANMethod:
+    """The method of ``config``, freshly initialised: torch seeded with ``config.seed``, then built on its training
+    images (loaded from ``data_dir`` unless ``train_set`` is given), so the same configuration always starts from
+    the same weights."""
+    train_set = experiment.train_set(config, data_dir) if train_set is None else train_set
     torch.manual_seed(config.seed)
     return experiment.build(config, train_set)
 
@@ -46,8 +50,7 @@ def run(experiment: Experiment, config: Any, root: str | os.PathLike, data_dir: 
     training seconds. The row is kept in the run folder; a finished run returns it without scoring again."""
     folder = run_dir(experiment, config, root)
     train_set = experiment.train_set(config, data_dir)
-    torch.manual_seed(config.seed)
-    method = experiment.build(config, train_set)
+    method = build(experiment, config, train_set=train_set)
     scorer = experiment.scorer(config, method, data_dir, evaluation)
 
     def along_training(step: int, generator: torch.nn.Module) -> dict[str, float]:

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..distributed import pick_device
 from ..methods.improved_gan import SemiSupervisedGAN, classification_error
-from ..train import TrainConfig, lr_factor_schedule, pick_device
+from ..train import TrainConfig, lr_factor_schedule
 
 SUPERVISED_ONLY = "supervised only (same D)"  # the model name of the baseline's rows
 
@@ -23,7 +24,7 @@ def labels_only_test_error(method: SemiSupervisedGAN, loop: TrainConfig, test_im
     batches of ``loop.batch_size``, with D's optimiser and schedule from ``loop`` (the GAN run's own loop
     configuration, so "the same optimiser and schedule" holds by construction), and return the current D's
     test error (fraction, dropout/noise off; the GAN's parameter average is not kept) and the training wall
-    time. Runs on :func:`~repro.train.pick_device` (CUDA when there is one) in the loop's precision (bf16
+    time. Runs on :func:`~repro.distributed.pick_device` (CUDA when there is one) in the loop's precision (bf16
     autocast when the GAN used it); keeps no checkpoint."""
     device = pick_device()
     method.to(device)

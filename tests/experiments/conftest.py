@@ -42,33 +42,3 @@ def toy_cifar(make_image_zip, tmp_path, isolated_cache) -> Path:
             tree[split][f"c{k}"] = list(images)
     make_image_zip(tree, "cifar10-jpeg.zip")
     return tmp_path
-
-
-class TrainingReached(Exception):
-    """Raised by :func:`capture_training_device`'s stand-in for ``train``: the driver got that far."""
-
-
-def capture_training_device(monkeypatch, driver) -> list:
-    """Make ``driver`` (an experiment module) stop at its ``train`` call and record the ``device=`` its batches
-    were built with; ``pick_device`` answers a marker, so the record shows the driver trains where
-    :func:`repro.train.pick_device` says (CUDA on a GPU machine), not on the batches' CPU default."""
-    asked = []
-
-    def recording(batches_class):
-        class Recording(batches_class):
-            def __init__(self, *args, device="cpu", **kwargs):
-                asked.append(device)
-                super().__init__(*args, **kwargs)
-
-        return Recording
-
-    for name in ("DeviceBatches", "StackedMNISTBatches"):
-        if hasattr(driver, name):
-            monkeypatch.setattr(driver, name, recording(getattr(driver, name)))
-    monkeypatch.setattr(driver, "pick_device", lambda: "the picked device")
-
-    def stop(*args, **kwargs):
-        raise TrainingReached
-
-    monkeypatch.setattr(driver, "train", stop)
-    return asked

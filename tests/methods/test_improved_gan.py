@@ -37,7 +37,8 @@ def toy_digits(n_per_class: int, seed: int):
 
 
 def test_semi_supervised_gan_trains_resumes_and_its_average_classifies(tmp_path):
-    from repro.data import DeviceBatches, to_float
+    from repro.data import DeviceBatches
+    from repro.images import to_float
     from repro.methods.improved_gan import SemiSupervisedGAN, classification_error
     from repro.nets.improved_gan import MnistSSLDiscriminator, MnistSSLGenerator, data_dependent_init
     from repro.train import TrainConfig, train
@@ -243,26 +244,3 @@ def test_labels_only_step_is_one_update_on_the_labeled_cross_entropy_alone():
     assert all(torch.equal(v, method.generator.state_dict()[k]) for k, v in generator_before.items())
     assert all(torch.equal(v, method.d_average.state_dict()[k]) for k, v in average_before.items())
     assert int(method.labeled_position) == int(twin.labeled_position)
-
-
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_the_labels_only_baseline_runs_the_loops_steps_in_its_precision(precision):
-    from repro.experiments.supervised_only import labels_only_test_error
-    from repro.nets.improved_gan import MnistSSLDiscriminator
-    from repro.train import TrainConfig
-
-    method = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=20)
-    seen = []
-    step = method.labels_only_step
-
-    def recording_step(batch_size, optimizer):
-        seen.append((batch_size, torch.is_autocast_enabled("cpu"), optimizer.param_groups[0]["lr"]))
-        return step(batch_size, optimizer)
-
-    method.labels_only_step = recording_step
-    loop = TrainConfig(steps=6, batch_size=10, lr_d=1e-3, schedule="linear", decay_start=3, precision=precision)
-    images, labels = toy_digits(3, seed=2)
-    result = labels_only_test_error(method, loop, images.numpy(), labels.numpy())  # uint8, as the data
-    assert [s[:2] for s in seen] == [(10, precision == "bf16")] * 6
-    assert [s[2] for s in seen][:4] == pytest.approx([1e-3] * 4) and seen[-1][2] < 1e-3  # the loop's decay
-    assert 0 <= result["error"] <= 1
