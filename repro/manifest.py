@@ -4,7 +4,6 @@ the reports read from it: run times, and the notebooks whose results await a rer
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,18 +35,6 @@ class NotebookRun:
     python: str
     runs_found: int  # run folders of this notebook and profile that existed before it started
     runs_total: int  # ... and after it finished
-
-
-def notebook_code_sha256(notebook: Path | str | dict[str, Any]) -> str:
-    """SHA-256 of what a notebook computes: its code cells' sources and its ``metadata.repro`` (declared tables,
-    figures, datasets, timeouts). Narrative (markdown) and outputs do not count, so fixing a typo in the prose
-    leaves committed results fresh, while any change to code or to what it declares makes them stale."""
-    import nbformat
-
-    nb = notebook if isinstance(notebook, dict) else nbformat.read(notebook, as_version=4)
-    code = [cell["source"] for cell in nb["cells"] if cell["cell_type"] == "code"]
-    declared = nb["metadata"].get("repro", {})
-    return hashlib.sha256(json.dumps([code, declared], sort_keys=True).encode()).hexdigest()
 
 
 def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, Any] | None:

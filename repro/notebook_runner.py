@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import signal
@@ -31,7 +32,7 @@ import psutil
 
 from .errors import ConfigError
 from .files import file_sha256
-from .manifest import NotebookRun, mark_awaiting_rerun, notebook_code_sha256, update_manifest
+from .manifest import NotebookRun, mark_awaiting_rerun, update_manifest
 from .paths import DATA_DIR_ENV, REPO_ROOT, RESULTS_DIR_ENV, RUNS_DIR_ENV, results_root, runs_root
 from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
 from .results import git_commit
@@ -51,6 +52,18 @@ def default_timeout(notebook: Path, profile: str) -> float:
 
     declared = nbformat.read(notebook, as_version=4).metadata.get("repro", {}).get("timeouts", {})
     return float(declared.get(profile, DEFAULT_TIMEOUTS[profile]))
+
+
+def notebook_code_sha256(notebook: Path | str | dict[str, Any]) -> str:
+    """SHA-256 of what a notebook computes: its code cells' sources and its ``metadata.repro`` (declared tables,
+    figures, datasets, timeouts). Narrative (markdown) and outputs do not count, so fixing a typo in the prose
+    leaves committed results fresh, while any change to code or to what it declares makes them stale."""
+    import nbformat
+
+    nb = notebook if isinstance(notebook, dict) else nbformat.read(notebook, as_version=4)
+    code = [cell["source"] for cell in nb["cells"] if cell["cell_type"] == "code"]
+    declared = nb["metadata"].get("repro", {})
+    return hashlib.sha256(json.dumps([code, declared], sort_keys=True).encode()).hexdigest()
 
 
 def run_folders(notebook: str, profile: str, runs_dir: Path | None = None) -> set[Path]:

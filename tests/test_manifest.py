@@ -10,6 +10,7 @@ import pytest
 
 from repro import manifest
 from repro.errors import ConfigError
+from repro.notebook_runner import notebook_code_sha256
 
 
 def _run(found, total, seconds, status="ok"):
@@ -69,16 +70,16 @@ def test_the_code_hash_follows_code_and_declared_outputs_not_prose(tmp_path):
     nb.metadata["repro"] = {"tables": ["t"]}
     path = tmp_path / "50_x.ipynb"
     nbformat.write(nb, path)
-    before = manifest.notebook_code_sha256(path)
+    before = notebook_code_sha256(path)
     nb.cells[0].source = "# Title, with a typo fixed"
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1")]
     nbformat.write(nb, path)
-    assert manifest.notebook_code_sha256(path) == before == manifest.notebook_code_sha256(nb)
+    assert notebook_code_sha256(path) == before == notebook_code_sha256(nb)
     nb.cells[1].source = "x = 2"
-    assert manifest.notebook_code_sha256(nb) != before
+    assert notebook_code_sha256(nb) != before
     nb.cells[1].source = "x = 1"
     nb.metadata["repro"]["tables"].append("u")
-    assert manifest.notebook_code_sha256(nb) != before
+    assert notebook_code_sha256(nb) != before
 
 
 def test_results_awaiting_a_rerun_are_marked_until_the_next_run_replaces_the_entry(tmp_path):

@@ -11,7 +11,7 @@ MNIST classifier.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -352,6 +352,20 @@ STACKED_METRICS = (("modes", True, "modes"), ("kl_to_uniform", False, "KL to uni
 CIFAR_METRICS = (("fid", False, "FID (lower)"), ("kid_mean", False, "KID (lower)"))
 
 
+def _claims_of(table: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str, bool, str]], group_key: str,
+               paper: str, protocol: Callable[[Mapping[str, Any]], str]) -> list[Claim]:
+    """Every claimed ordering of one committed summary table, per ``metrics`` entry (column, higher better,
+    name) and value of ``group_key``; ``protocol`` describes a group from its first row."""
+    found = []
+    for metric, higher_better, name in metrics:
+        for row in orderings(table, metric, higher_better, group_key):
+            first = next(r for r in table if r[group_key] == row[group_key])
+            found.append(ordering_claim(
+                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row[group_key]}", paper,
+                row["our_gap"], row["agrees"], row["beyond_seed_spread"], protocol(first), SCALE))
+    return found
+
+
 def claims(root: Path) -> list[Claim]:
     """MS-GAN's and SSGAN's orderings under the committed tables of notebooks 30 and 31."""
     found = []
@@ -359,26 +373,16 @@ def claims(root: Path) -> list[Claim]:
     if stacked is None:
         found.append(not_run("Stacked-MNIST: MS-GAN covers more modes than SSGAN", "not available to us",
                              STACKED_NOTEBOOK))
-    for metric, higher_better, name in STACKED_METRICS if stacked else ():
-        for row in orderings(stacked, metric, higher_better, "discriminator"):
-            run = next(r for r in stacked if r["discriminator"] == row["discriminator"])
-            protocol = (f"{run['profile']}, Stacked-MNIST {row['discriminator']}, {run['iterations']} iterations, "
-                        f"seeds {run['seed']}, {run['n_samples']} samples")
-            found.append(ordering_claim(
-                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row['discriminator']}",
-                "claimed (numbers not available to us)", row["our_gap"], row["agrees"], row["beyond_seed_spread"],
-                protocol, SCALE))
+    else:
+        found += _claims_of(stacked, STACKED_METRICS, "discriminator", "claimed (numbers not available to us)",
+                            lambda run: (f"{run['profile']}, Stacked-MNIST {run['discriminator']}, {run['iterations']} "
+                                         f"iterations, seeds {run['seed']}, {run['n_samples']} samples"))
     cifar = read_table(root, CIFAR_NOTEBOOK, "fid_table")
     if cifar is None:
         found.append(not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN", "11.40 (MS-DistGAN, ResNet)",
                              CIFAR_NOTEBOOK))
-    for metric, higher_better, name in CIFAR_METRICS if cifar else ():
-        for row in orderings(cifar, metric, higher_better, "backbone"):
-            run = next(r for r in cifar if r["backbone"] == row["backbone"])
-            protocol = (f"{run['profile']}, CIFAR-10 {row['backbone']}, {run['iterations']} G steps, width "
-                        f"{run['width']}, seeds {run['seed']}, project classifier features")
-            found.append(ordering_claim(
-                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row['backbone']}",
-                "claimed (per-backbone numbers not available to us)", row["our_gap"], row["agrees"],
-                row["beyond_seed_spread"], protocol, SCALE))
+    else:
+        found += _claims_of(cifar, CIFAR_METRICS, "backbone", "claimed (per-backbone numbers not available to us)",
+                            lambda run: (f"{run['profile']}, CIFAR-10 {run['backbone']}, {run['iterations']} G steps, "
+                                         f"width {run['width']}, seeds {run['seed']}, project classifier features"))
     return found
