@@ -111,7 +111,7 @@ def fake_train_set(shape: tuple[int, int, int], n: int = 10_000) -> ImageDataset
     return ImageDataset("random", "train", images, np.arange(n) % 10, tuple(str(i) for i in range(10)), "random")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Plan(Generic[C]):
     """What one notebook trains at one profile.
 
@@ -172,6 +172,10 @@ class Plan(Generic[C]):
         varying = [n for n in names if len({json.dumps(getattr(c, n), default=str) for c in configs}) > 1]
         return [{"group": group, **{n: getattr(c, n) for n in varying}}
                 for group, members in self.runs.items() for c in members]
+
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{group}: {len(members)}" for group, members in self.runs.items())
+        return f"Plan({self.notebook!r}, {self.profile!r}, {len(self.configs)} runs ({groups}), {self.evaluation})"
 
     def _repr_markdown_(self) -> str:
         from ..results import markdown_table

@@ -135,6 +135,7 @@ def test_a_plan_trains_under_its_runs_folder_and_describes_itself(tmp_path, monk
                             {"group": "main", "seed": 1, "iterations": 3},
                             {"group": "longer", "seed": 0, "iterations": 4}]
     assert "99_toy" in plan._repr_markdown_() and "note: toy" in plan._repr_markdown_()
+    assert repr(plan).startswith("Plan('99_toy', 'smoke', 3 runs (main: 2, longer: 1), Evaluation(")
     protocol = plan.table_protocol()
     assert protocol["profile"] == "smoke" and protocol["seed"] == "[0, 1]" and "git_commit" in protocol
 
