@@ -29,7 +29,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from repro.experiments import PAPERS, runner
+from repro.experiments import notebook_plans, runner
 from repro.experiments.protocol import Plan, fake_train_set
 
 # operators that only make a new view of a tensor (no kernel launch)
@@ -52,15 +52,6 @@ class OperatorCounter(TorchDispatchMode):
         if name not in METADATA_OPS:
             self.calls[name] += 1
         return func(*args, **(kwargs or {}))
-
-
-def notebook_plans(profile: str) -> dict[str, list[Plan]]:
-    """Every paper's plans at ``profile``, by notebook (:data:`repro.experiments.PAPERS`)."""
-    plans: dict[str, list[Plan]] = {}
-    for paper in PAPERS:
-        for plan in paper.plans(profile):
-            plans.setdefault(plan.notebook, []).append(plan)
-    return dict(sorted(plans.items()))
 
 
 def iteration_cost(experiment, config) -> tuple[float, int]:

@@ -35,6 +35,7 @@ class NotebookRun:
     python: str
     runs_found: int  # run folders of this notebook and profile that existed before it started
     runs_total: int  # ... and after it finished
+    plan_sha256: str | None = None  # its plans in repro (repro.experiments.plan_sha256); None without a plan
 
 
 def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -66,17 +67,20 @@ def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
     return write_json_atomic(path, manifest)
 
 
-def mark_awaiting_rerun(names: list[str], reason: str, profile: str = "cpu", root: Path | None = None) -> Path:
-    """Say in the manifest that the committed results of ``names`` came from an earlier version of their notebook
-    and await a rerun, and why (kept until the notebook's next run replaces its entry). The results stay, marked
-    as such: the summary names them, and the freshness test accepts them only while the mark is there."""
+def mark_awaiting_rerun(marks: dict[str, dict[str, str | None]], reason: str, profile: str = "cpu",
+                        root: Path | None = None) -> Path:
+    """Say in the manifest that the committed results of the notebooks in ``marks`` came from an earlier version
+    of their notebook and await a rerun, and why. ``marks`` maps each notebook to its current ``code_sha256`` and
+    ``plan_sha256``: the results are accepted as awaiting a rerun only while the notebook stays at that version
+    (a further change needs a rerun or a new mark), and the notebook's next run replaces the entry, mark and all.
+    The summary lists them."""
     path = (root or results_root()) / check_profile(profile) / "manifest.json"
     manifest = json.loads(path.read_text())
-    unknown = sorted(set(names) - set(manifest["notebooks"]))
+    unknown = sorted(set(marks) - set(manifest["notebooks"]))
     if unknown:
         raise ConfigError(f"no manifest entry for {unknown} in {path}")
-    for name in names:
-        manifest["notebooks"][name]["awaiting_rerun"] = reason
+    for name, hashes in marks.items():
+        manifest["notebooks"][name]["awaiting_rerun"] = {"reason": reason, **hashes}
     return write_json_atomic(path, manifest)
 
 
@@ -147,4 +151,5 @@ def awaiting_rerun(root: Path) -> dict[str, str]:
     notebook and await a rerun (:func:`mark_awaiting_rerun`)."""
     path = root / "manifest.json"
     entries = json.loads(path.read_text())["notebooks"] if path.exists() else {}
-    return {name: entry["awaiting_rerun"] for name, entry in sorted(entries.items()) if entry.get("awaiting_rerun")}
+    return {name: entry["awaiting_rerun"]["reason"] for name, entry in sorted(entries.items())
+            if entry.get("awaiting_rerun")}

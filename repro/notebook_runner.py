@@ -41,9 +41,6 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 # Per-notebook wall-clock limits in seconds (0 = none); a notebook may raise its own in its metadata
 # (``metadata.repro.timeouts``, e.g. {"cpu": 9000} for a long CPU run); --timeout overrides both.
 DEFAULT_TIMEOUTS = {"smoke": 600, "cpu": 3600, "paper": 0}
-# A training run writes config.json when it starts; a run without a loop of its own (a baseline, a score) keeps
-# its row in result.json
-RUN_MARKERS = ("config.json", "result.json")
 
 
 def default_timeout(notebook: Path, profile: str) -> float:
@@ -66,11 +63,23 @@ def notebook_code_sha256(notebook: Path | str | dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps([code, declared], sort_keys=True).encode()).hexdigest()
 
 
+def notebook_plan_sha256(notebook: str, profile: str) -> str | None:
+    """The digest of the plans the notebook trains (:func:`repro.experiments.plan_sha256`), or None when it has
+    none: with the code hash, what decides whether committed results are fresh, since a training notebook's plan
+    lives in ``repro`` rather than in its cells."""
+    from .experiments import plan_sha256
+
+    return plan_sha256(notebook, profile)
+
+
 def run_folders(notebook: str, profile: str, runs_dir: Path | None = None) -> set[Path]:
-    """The notebook's run folders for ``profile``: those under ``runs_dir/<notebook>/<profile>/`` holding a
-    run's ``config.json`` or a kept ``result.json``."""
+    """The notebook's runs for ``profile``: the folders under ``runs_dir/<notebook>/<profile>/`` holding a
+    training run's ``config.json``, and those holding a kept ``result.json`` of a run without a loop of its own
+    (a baseline); a score kept inside a training run's folder is part of that run, not another."""
     base = (runs_dir or runs_root()) / notebook / profile
-    return {marker.parent for name in RUN_MARKERS for marker in base.rglob(name)}
+    trained = {marker.parent for marker in base.rglob("config.json")}
+    kept = {marker.parent for marker in base.rglob("result.json")}
+    return trained | {folder for folder in kept if not any(parent in trained for parent in folder.parents)}
 
 
 def list_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -148,6 +157,7 @@ def run_notebook(
 
     # What ran: read before the run, so that editing the notebook or committing meanwhile cannot mislabel it
     source_sha256, code_sha256, commit = file_sha256(notebook), notebook_code_sha256(notebook), git_commit()
+    plan = notebook_plan_sha256(name, profile)
     runs_found = len(run_folders(name, profile, runs_dir))
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -179,6 +189,7 @@ def run_notebook(
         python=sys.version.split()[0],
         runs_found=runs_found,
         runs_total=len(run_folders(name, profile, runs_dir)),
+        plan_sha256=plan,
     )
 
 
@@ -217,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mark_awaiting_rerun:
         if not args.notebooks or not args.why:
             parser.error("--mark-awaiting-rerun needs the notebooks to mark and --why REASON")
+        marks = {nb.stem: {"code_sha256": notebook_code_sha256(nb),
+                           "plan_sha256": notebook_plan_sha256(nb.stem, profile)} for nb in notebooks}
         try:
-            path = mark_awaiting_rerun([nb.stem for nb in notebooks], args.why, profile)
+            path = mark_awaiting_rerun(marks, args.why, profile)
         except ConfigError as err:
             parser.error(str(err))
         print(f"[run_all] marked {', '.join(nb.stem for nb in notebooks)} as awaiting a rerun in {_relative(path)}")

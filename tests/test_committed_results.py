@@ -1,16 +1,19 @@
 """The committed cpu results are present and not stale (no training: reads results/cpu/ only).
 
-For every notebook with an entry in ``results/cpu/manifest.json``: the run finished, the notebook's code as
-committed is the code that ran (same SHA-256 of its code cells and declared outputs; a notebook whose code changed
-without a rerun is stale, a notebook whose prose changed is not), and every table and figure it declares is
-there, tables as CSV + Markdown whose rows carry the protocol columns of a cpu run. Notebooks that
-have not had their cpu run yet are listed in ``NOT_YET_RUN_AT_CPU``; the list must shrink as results land (a
-notebook listed there that has results fails too, so the list cannot go stale).
+For every notebook with an entry in ``results/cpu/manifest.json``: the run finished, the notebook as committed is
+what ran (the same SHA-256 of its code cells and declared outputs, and of the plans it trains, which live in
+``repro.experiments``: a notebook whose code or plan changed without a rerun is stale, a notebook whose prose
+changed is not), and every table and figure it declares is there, tables as CSV + Markdown whose rows carry the
+protocol columns of a cpu run. Notebooks that have not had their cpu run yet are listed in ``NOT_YET_RUN_AT_CPU``;
+the list must shrink as results land (a notebook listed there that has results fails too, so the list cannot go
+stale).
 
 A notebook whose code changed on purpose before its next run (e.g. the plan moved into ``repro``) carries an
-``awaiting_rerun`` reason in its manifest entry (``./run_all.sh --mark-awaiting-rerun NN --why ...``): its
-results are accepted as those of its earlier version, and the summary says so. Its next run replaces the entry,
-and the mark with it; a mark on a notebook whose code is fresh fails, so marks cannot outlive their reason.
+``awaiting_rerun`` mark in its manifest entry (``./run_all.sh --mark-awaiting-rerun NN --why ...``): the reason,
+and the code and plan hashes at marking. Its results are accepted as those of its earlier version only while the
+notebook stays at the marked version (any further change needs a rerun or a new mark), and the summary lists
+them. Its next run replaces the entry, and the mark with it; a mark on a notebook whose code and plan are what
+ran fails, so marks cannot outlive their reason.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import nbformat
 import pytest
 
-from repro.notebook_runner import list_notebooks, notebook_code_sha256
+from repro.notebook_runner import list_notebooks, notebook_code_sha256, notebook_plan_sha256
 from repro.paths import REPO_ROOT
 
 CPU_RESULTS = REPO_ROOT / "results" / "cpu"
@@ -45,15 +48,21 @@ def test_committed_cpu_results_are_complete_and_fresh(name):
     entry = MANIFEST[name]
     assert name in NOTEBOOKS, f"results/cpu/manifest.json has {name}, which is no longer in notebooks/"
     assert entry["status"] == "ok" and entry["profile"] == "cpu"
-    fresh = entry["code_sha256"] == notebook_code_sha256(NOTEBOOKS[name])
-    if entry.get("awaiting_rerun"):
-        assert not fresh, (f"{name}'s code is what ran, so it awaits no rerun: drop 'awaiting_rerun' from its "
-                           "entry in results/cpu/manifest.json")
+    now = {"code_sha256": notebook_code_sha256(NOTEBOOKS[name]), "plan_sha256": notebook_plan_sha256(name, "cpu")}
+    fresh = all(entry.get(key) == value for key, value in now.items())
+    mark = entry.get("awaiting_rerun")
+    if mark:
+        assert not fresh, (f"{name}'s code and plan are what ran, so it awaits no rerun: drop 'awaiting_rerun' "
+                           "from its entry in results/cpu/manifest.json")
+        changed = [key for key, value in now.items() if mark.get(key) != value]
+        assert not changed, (f"{name} changed again ({', '.join(changed)}) since it was marked as awaiting a rerun: "
+                             f"rerun ./run_all.sh {name[:2]}, or mark it again with the new reason")
     else:
-        assert fresh, (
-            f"notebooks/{name}.ipynb's code changed since its cpu run (commit {entry['git_commit'][:8]}): "
-            f"rerun ./run_all.sh {name[:2]} and commit results/cpu/{name}/ (or, for a change whose rerun is "
-            f"planned, mark it: ./run_all.sh --mark-awaiting-rerun {name[:2]} --why REASON)")
+        changed = [key for key, value in now.items() if entry.get(key) != value]
+        assert not changed, (
+            f"notebooks/{name}.ipynb changed since its cpu run (commit {entry['git_commit'][:8]}; {', '.join(changed)}"
+            f" differ): rerun ./run_all.sh {name[:2]} and commit results/cpu/{name}/ (or, for a change whose rerun "
+            f"is planned, mark it: ./run_all.sh --mark-awaiting-rerun {name[:2]} --why REASON)")
     out = CPU_RESULTS / name
     assert (out / f"{name}.ipynb").exists(), f"the executed copy of {name} is missing"
     declared = nbformat.read(NOTEBOOKS[name], as_version=4).metadata.get("repro", {})

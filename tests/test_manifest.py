@@ -82,11 +82,14 @@ def test_the_code_hash_follows_code_and_declared_outputs_not_prose(tmp_path):
     assert notebook_code_sha256(nb) != before
 
 
-def test_results_awaiting_a_rerun_are_marked_until_the_next_run_replaces_the_entry(tmp_path):
+def test_results_awaiting_a_rerun_are_marked_with_their_version_until_the_next_run_replaces_the_entry(tmp_path):
     manifest.update_manifest(_run(0, 4, 100.0), tmp_path)
+    hashes = {"code_sha256": "c" * 64, "plan_sha256": None}
     with pytest.raises(ConfigError, match="no manifest entry"):
-        manifest.mark_awaiting_rerun(["60_unknown"], "why", root=tmp_path)
-    manifest.mark_awaiting_rerun(["50_trains"], "its plan moved into repro", root=tmp_path)
+        manifest.mark_awaiting_rerun({"60_unknown": hashes}, "why", root=tmp_path)
+    manifest.mark_awaiting_rerun({"50_trains": hashes}, "its plan moved into repro", root=tmp_path)
+    entry = json.loads((tmp_path / "cpu" / "manifest.json").read_text())["notebooks"]["50_trains"]
+    assert entry["awaiting_rerun"] == {"reason": "its plan moved into repro", **hashes}
     assert manifest.awaiting_rerun(tmp_path / "cpu") == {"50_trains": "its plan moved into repro"}
     manifest.update_manifest(_run(4, 4, 50.0), tmp_path)  # the rerun
     assert manifest.awaiting_rerun(tmp_path / "cpu") == {}

@@ -110,6 +110,9 @@ def test_the_manifest_counts_run_folders_found_before_the_notebook_started(tmp_p
     (runs / "50_trains" / "smoke" / "stray").mkdir(parents=True)  # a folder without a run marker is no run
     first = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)
     assert first.status == "ok" and (first.runs_found, first.runs_total) == (0, 2)
+    kept_score = runs / "50_trains" / "smoke" / "kind" / "a" / "scores-x"  # a score kept inside run a is run a
+    kept_score.mkdir()
+    (kept_score / "result.json").write_text("{}")
     (runs / "50_trains" / "cpu" / "other").mkdir(parents=True)
     (runs / "50_trains" / "cpu" / "other" / "config.json").write_text("{}")  # another profile's run
     again = runner.run_notebook(notebook, "smoke", root=tmp_path / "results", runs_dir=runs)

@@ -9,9 +9,30 @@ provides ``TITLE``, ``plans(profile) -> list[Plan]`` and ``claims(root) -> list[
 
 from __future__ import annotations
 
+import hashlib
+
 from . import am_gan, improved_gan, mmgan, ms_gan
 from .claims import RULES, VERDICTS, Claim
+from .protocol import Plan
 
 PAPERS = (improved_gan, am_gan, ms_gan, mmgan)
 
-__all__ = ["PAPERS", "RULES", "VERDICTS", "Claim"]
+
+def notebook_plans(profile: str) -> dict[str, list[Plan]]:
+    """Every paper's plans at ``profile``, by notebook."""
+    plans: dict[str, list[Plan]] = {}
+    for paper in PAPERS:
+        for plan in paper.plans(profile):
+            plans.setdefault(plan.notebook, []).append(plan)
+    return dict(sorted(plans.items()))
+
+
+def plan_sha256(notebook: str, profile: str) -> str | None:
+    """One digest of the notebook's plans at ``profile`` (:meth:`Plan.digest`); None for a notebook without one."""
+    plans = notebook_plans(profile).get(notebook)
+    if not plans:
+        return None
+    return hashlib.sha256("".join(plan.digest() for plan in plans).encode()).hexdigest()
+
+
+__all__ = ["PAPERS", "RULES", "VERDICTS", "Claim", "notebook_plans", "plan_sha256"]

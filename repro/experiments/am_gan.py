@@ -172,7 +172,7 @@ class Table1Scorer:
         self.config, self.extractor, self.evaluation = config, extractor, evaluation
         self.train_reference = real_outputs(config.dataset, "train", extractor, evaluation.n_real, data_dir)
         self.test_reference = real_outputs(config.dataset, "test", extractor, evaluation.n_real, data_dir)
-        self.key = f"{extractor.name}-{evaluation.n_samples}"
+        self.key = evaluation.score_key(extractor.name)
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
         images, _ = sample(generator, self.config, self.evaluation.eval_samples, seed)

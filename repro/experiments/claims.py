@@ -73,10 +73,11 @@ def summarise(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metrics: S
 def compare(better: Mapping[str, Any], worse: Mapping[str, Any], metric: str, higher_better: bool) -> dict[str, Any]:
     """The one ordering rule, on two rows of :func:`summarise`: ``our_gap`` (> 0: the claimed direction),
     ``agrees`` (gap > 0) and ``beyond_seed_spread`` (gap > sqrt(std_better² + std_worse²), the seed spread of the
-    difference of two single runs; None when either side has one seed, so no spread to judge by)."""
-    gap = float(better[metric]) - float(worse[metric])
+    difference of two single runs; None when either side has one seed, so no spread to judge by). Values may be
+    numbers or the cells of a committed CSV (an empty cell counts as missing: no agreement)."""
+    gap = number(better[metric]) - number(worse[metric])
     gap = gap if higher_better else -gap
-    spread = math.hypot(float(better[f"{metric}_std_over_seeds"]), float(worse[f"{metric}_std_over_seeds"]))
+    spread = math.hypot(number(better[f"{metric}_std_over_seeds"]), number(worse[f"{metric}_std_over_seeds"]))
     return {"our_gap": gap, "agrees": gap > 0, "beyond_seed_spread": bool(gap > spread) if math.isfinite(spread)
             else None}
 
@@ -145,8 +146,8 @@ def read_table(root: Path, notebook: str, table: str) -> list[dict[str, str]] | 
         return list(csv.DictReader(f))
 
 
-def number(text: str | None) -> float:
-    """A CSV cell as a float; NaN for an empty or non-numeric cell."""
+def number(text: str | float | None) -> float:
+    """A number or a CSV cell as a float; NaN for an empty or non-numeric cell."""
     try:
         return float(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):

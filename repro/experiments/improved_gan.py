@@ -460,11 +460,7 @@ class SampleScorer:
     def __init__(self, extractor: Any, evaluation: Evaluation, data_dir: str | os.PathLike | None) -> None:
         self.extractor, self.evaluation = extractor, evaluation
         self.reference = real_outputs("cifar10", "test", extractor, evaluation.n_real, data_dir)
-        self.key = self.key_of(extractor, evaluation)
-
-    @staticmethod
-    def key_of(extractor: Any, evaluation: Evaluation) -> str:
-        return f"{extractor.name}-{evaluation.n_samples}-{evaluation.n_real}"
+        self.key = evaluation.score_key(extractor.name)
 
     def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
         images = sample_generator(generator, n, seed=seed, bn_mode="train")
@@ -487,7 +483,7 @@ def table3_scores(plan: Plan[Table3Config], config: Table3Config, extractor: Any
     """``config``'s final scores under ``extractor``: the row the runner kept when it is the extractor the run
     was scored with, else the trained generator's samples at the same seed, kept beside it (a rerun reads it)."""
     folder = runner.run_dir(plan.experiment, config, plan.runs_root)
-    kept_dir = folder / f"scores-{SampleScorer.key_of(extractor, plan.evaluation)}"
+    kept_dir = folder / f"scores-{plan.evaluation.score_key(extractor.name)}"
     if (kept := runner.kept_row(kept_dir)) is not None:
         return kept
     scorer = SampleScorer(extractor, plan.evaluation, data_dir)

@@ -157,7 +157,7 @@ class DatasetScorer:
         if dataset != "stacked_mnist":
             self.train_marginal = real_outputs(dataset, "train", self.classifier, None, data_dir).class_marginal
             self.reference = real_outputs(dataset, "test", self.classifier, None, data_dir)
-        self.key = f"{self.classifier.name}-{evaluation.n_samples}"
+        self.key = evaluation.score_key(self.classifier.name)
 
     def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
         if self.dataset == "stacked_mnist":

@@ -127,7 +127,7 @@ class ModeScorer:
 
     def __init__(self, classifier: Any, evaluation: Evaluation) -> None:
         self.classifier, self.evaluation = classifier, evaluation
-        self.key = f"{classifier.name}-{evaluation.n_samples}"
+        self.key = evaluation.score_key(classifier.name)
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
         scores, _ = stacked_mnist_scores(generator, self.classifier, self.evaluation.eval_samples, seed)
@@ -274,11 +274,12 @@ class FeatureScorer:
 
     def __init__(self, extractor: Any, reference: Any, evaluation: Evaluation) -> None:
         self.extractor, self.reference, self.evaluation = extractor, reference, evaluation
-        self.key = f"{extractor.name}-{evaluation.n_samples}-{evaluation.n_real}"
+        self.key = evaluation.score_key(extractor.name)
 
-    def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
+    def scores(self, generator: torch.nn.Module, n: int, seed: int,
+               metrics: Sequence[str] = ("is", "fid", "kid")) -> dict[str, Any]:
         images = sample_generator(generator, n, seed=seed, bn_mode="train", batch_size=64)
-        return score_images(images, self.extractor, reference=self.reference, metrics=("is", "fid", "kid"),
+        return score_images(images, self.extractor, reference=self.reference, metrics=metrics,
                             value_range=generator.output_range)
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -55,6 +55,11 @@ class Evaluation:
     eval_samples: int = 0
     classifier_profile: str = "cpu"
     n_real: int | None = None
+
+    def score_key(self, extractor_name: str) -> str:
+        """The name of a run's kept final row under this evaluation (``scores-<key>`` in the run folder): the
+        extractor and every count that changes the scores."""
+        return f"{extractor_name}-{self.n_samples}" + ("" if self.n_real is None else f"-{self.n_real}")
 
 
 class Scorer(Protocol):
@@ -106,7 +111,7 @@ def fake_train_set(shape: tuple[int, int, int], n: int = 10_000) -> ImageDataset
     return ImageDataset("random", "train", images, np.arange(n) % 10, tuple(str(i) for i in range(10)), "random")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Plan(Generic[C]):
     """What one notebook trains at one profile.
 
@@ -135,6 +140,16 @@ class Plan(Generic[C]):
         """Every run of the plan, groups in order."""
         return [config for group in self.runs.values() for config in group]
 
+    def digest(self) -> str:
+        """SHA-256 of everything in the plan that decides its results (runs, evaluation, protocol, settings; not
+        the workers): the manifest keeps it beside a notebook's code hash, so a changed plan makes the committed
+        results stale even though the notebook's own cells did not change."""
+        what = {"notebook": self.notebook, "profile": self.profile, "runs_of": self.runs_of,
+                "runs": {group: [asdict(c) for c in members] for group, members in self.runs.items()},
+                "evaluation": asdict(self.evaluation), "protocol": dict(self.protocol),
+                "settings": dict(self.settings)}
+        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
     def table_protocol(self) -> dict[str, Any]:
         """The protocol columns of this plan's tables: ``protocol`` (which holds the seeds as ``seed``) plus the
         profile, commit, versions and time of :func:`repro.results.run_protocol`."""
@@ -148,15 +163,6 @@ class Plan(Generic[C]):
         (``$REPRO_RUNS_DIR`` moves it)."""
         return runs_dir(self.profile, self.runs_of or self.notebook)
 
-    def distinct(self) -> Iterator[C]:
-        """One configuration per distinct setting: seeds share one (what a cost model needs to build)."""
-        seen: set[str] = set()
-        for config in self.configs:
-            key = json.dumps({k: v for k, v in asdict(config).items() if k != "seed"}, sort_keys=True, default=str)
-            if key not in seen:
-                seen.add(key)
-                yield config
-
     def table(self) -> list[dict[str, Any]]:
         """One row per run: its group and every configuration field that varies within the plan."""
         configs = self.configs
@@ -166,6 +172,10 @@ class Plan(Generic[C]):
         varying = [n for n in names if len({json.dumps(getattr(c, n), default=str) for c in configs}) > 1]
         return [{"group": group, **{n: getattr(c, n) for n in varying}}
                 for group, members in self.runs.items() for c in members]
+
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{group}: {len(members)}" for group, members in self.runs.items())
+        return f"Plan({self.notebook!r}, {self.profile!r}, {len(self.configs)} runs ({groups}), {self.evaluation})"
 
     def _repr_markdown_(self) -> str:
         from ..results import markdown_table

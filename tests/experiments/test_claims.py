@@ -41,6 +41,8 @@ def test_the_one_ordering_rule_compares_the_gap_with_the_spread_of_the_differenc
     strings = claims.compare({"fid": "10", "fid_std_over_seeds": "3"}, {"fid": "16", "fid_std_over_seeds": "4"},
                              "fid", higher_better=False)
     assert strings == beyond  # rows read back from a committed CSV judge the same
+    empty = claims.compare({"fid": "", "fid_std_over_seeds": ""}, row(16.0, 4.0), "fid", higher_better=False)
+    assert not empty["agrees"] and empty["beyond_seed_spread"] is None  # a missing value never agrees
 
 
 def test_ordering_verdicts_say_why():

@@ -106,7 +106,7 @@ def test_the_labels_only_baseline_runs_the_loops_steps_in_its_precision(precisio
     from repro.nets.improved_gan import MnistSSLDiscriminator
     from repro.train import TrainConfig
 
-    from ..test_methods_improved_gan import _ssl, toy_digits
+    from ..methods.test_improved_gan import _ssl, toy_digits
 
     method = _ssl(MnistSSLDiscriminator(widths=(8,)), n_labels=20)
     seen = []

@@ -131,13 +131,28 @@ def test_a_plan_trains_under_its_runs_folder_and_describes_itself(tmp_path, monk
     rows = runner.run_plan(plan)
     assert [r["run_seed"] for r in rows] == [0, 1, 0] and [r["steps_trained"] for r in rows] == [3, 3, 4]
     assert sorted(os.listdir(plan.runs_root)) == sorted(toy.run_name(c) for c in plan.configs)
-    assert len(list(plan.distinct())) == 2  # seeds share one configuration
     assert plan.table() == [{"group": "main", "seed": 0, "iterations": 3},
                             {"group": "main", "seed": 1, "iterations": 3},
                             {"group": "longer", "seed": 0, "iterations": 4}]
     assert "99_toy" in plan._repr_markdown_() and "note: toy" in plan._repr_markdown_()
+    assert repr(plan).startswith("Plan('99_toy', 'smoke', 3 runs (main: 2, longer: 1), Evaluation(")
     protocol = plan.table_protocol()
     assert protocol["profile"] == "smoke" and protocol["seed"] == "[0, 1]" and "git_commit" in protocol
+
+
+def test_a_plan_digest_follows_what_decides_its_results_and_kept_rows_follow_the_evaluation():
+    def plan(**changes):
+        fields = {"notebook": "99_toy", "profile": "smoke", "experiment": ToyExperiment(),
+                  "runs": {"main": (ToyConfig(seed=0),)}, "evaluation": Evaluation(n_samples=4),
+                  "protocol": {"seed": "[0]"}, **changes}
+        return Plan(**fields)
+
+    assert plan().digest() == plan(workers=2).digest()  # how many at a time does not change a result
+    for changed in (plan(runs={"main": (ToyConfig(seed=1),)}), plan(evaluation=Evaluation(n_samples=5)),
+                    plan(protocol={"seed": "[1]"}), plan(settings={"n": 1}), plan(runs_of="98_other")):
+        assert changed.digest() != plan().digest()
+    assert Evaluation(n_samples=4).score_key("clf") == "clf-4"
+    assert Evaluation(n_samples=4, n_real=9).score_key("clf") == "clf-4-9"
 
 
 def test_config_digest_follows_every_field():
