@@ -34,8 +34,11 @@ def _awaiting_rerun_lines(root: Path) -> list[str]:
     waiting = awaiting_rerun(root)
     if not waiting:
         return []
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in waiting.items():
+        by_reason.setdefault(reason, []).append(f"`{name}`")
     return (["**Results from an earlier version of their notebook, awaiting a rerun** (their verdicts below still "
-             "rest on them):", ""] + [f"- `{name}`: {reason}" for name, reason in waiting.items()] + [""])
+             "rest on them):", ""] + [f"- {', '.join(names)}: {reason}" for reason, names in by_reason.items()] + [""])
 
 
 def summary_markdown(root: Path) -> str:

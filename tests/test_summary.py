@@ -49,9 +49,11 @@ def test_every_registered_paper_gets_its_section_and_the_counts_add_up(tmp_path)
 def test_results_awaiting_a_rerun_are_listed_with_their_reason(tmp_path):
     entry = {"duration_s": 60.0, "status": "ok", "start_utc": "2026-12-02T17:16:17+00:00", "git_commit": "a" * 40}
     (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": {
-        "30_x": {**entry, "awaiting_rerun": {"reason": "its plan moved into repro"}}, "40_y": entry}}))
+        "30_x": {**entry, "awaiting_rerun": {"reason": "its plan moved into repro"}}, "40_y": entry,
+        "50_z": {**entry, "awaiting_rerun": {"reason": "its plan moved into repro"}}}}))
     text = summary.summary_markdown(tmp_path)
-    assert "awaiting a rerun" in text and "- `30_x`: its plan moved into repro" in text and "`40_y`:" not in text
+    assert "awaiting a rerun" in text and "- `30_x`, `50_z`: its plan moved into repro" in text
+    assert "`40_y`" not in text.split("### Run times")[0]
 
 
 def test_update_readme_needs_its_markers(tmp_path):
