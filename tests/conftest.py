@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import zipfile
@@ -75,3 +76,15 @@ def real_dataset(real_data_dir: Path) -> Callable[..., object]:
     from repro.data import load_dataset
 
     return lambda name, split="train": load_dataset(name, split, real_data_dir)
+
+
+def write_csv(folder: Path, name: str, rows: list[dict]) -> Path:
+    """``folder/name.csv`` with ``rows`` (columns: every key, first-seen order): a committed results table, for
+    tests of code that reads them back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -4,7 +4,6 @@ times (each paper's own verdicts are tested beside its module, in tests/experime
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from repro import summary
 from repro.experiments import PAPERS, RULES
 from repro.paths import REPO_ROOT
+
+from .conftest import write_csv
 
 COMMITTED = REPO_ROOT / "results" / "SUMMARY.md"
 
@@ -27,15 +28,10 @@ def test_committed_summary_is_current_and_the_readme_shows_it():
 
 
 def test_every_registered_paper_gets_its_section_and_the_counts_add_up(tmp_path):
-    folder = tmp_path / "30_ms_gan_stacked_mnist"
-    folder.mkdir()
     rows = [{"discriminator": "K/4", "model": m, "modes": v, "modes_std_over_seeds": 1.0, "kl_to_uniform": 1.0,
              "kl_to_uniform_std_over_seeds": 0.1, "profile": "cpu", "seed": "[0, 1]", "iterations": 100,
              "n_samples": 64} for m, v in (("GAN", 10), ("SSGAN", 20), ("MS-GAN", 30))]
-    with open(folder / "stacked_mnist.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / "30_ms_gan_stacked_mnist", "stacked_mnist", rows)
     sections = summary.summary_claims(tmp_path)
     assert list(sections) == [paper.TITLE for paper in PAPERS]
     text = summary.summary_markdown(tmp_path)

@@ -4,7 +4,6 @@ networks; the plans hold every run of notebooks 10-12; claims read the committed
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 
@@ -16,6 +15,8 @@ from repro.data import load_dataset
 from repro.errors import ConfigError
 from repro.experiments import improved_gan, runner
 from repro.experiments.protocol import Evaluation, Plan
+
+from ..conftest import write_csv
 
 MNIST, IMAGES, TABLE3 = improved_gan.SEMISUPERVISED_MNIST, improved_gan.SEMISUPERVISED_IMAGES, improved_gan.TABLE3
 TEST_ERRORS_ONLY = Evaluation(n_samples=0)  # a semi-supervised run is scored by its D on the test split
@@ -284,14 +285,6 @@ def test_offline_runs_skip_the_datasets_not_available(toy_cifar):
 # Claims
 
 
-def _write_table(folder, name, rows):
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def _table1_rows(labels, averaged, current, supervised, std=0.1):
     protocol = {"profile": "cpu", "epochs": 36.0, "paper_errors": "", "paper_error_percent": "nan"}
     paper = improved_gan.PAPER_TABLE1[labels][0] / 100
@@ -309,26 +302,26 @@ def test_claims_read_the_committed_tables_and_judge_both_directions(tmp_path):
     assert [c.verdict for c in improved_gan.claims(tmp_path)] == ["not run here"] * 3  # nothing committed
 
     # Table 1: close to the paper; far but well beyond the baseline; far and no gain over the baseline
-    _write_table(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1",
+    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1",
                  _table1_rows(100, 1.0, 1.0, 20.0) + _table1_rows(200, 5.0, 5.0, 30.0)
                  + _table1_rows(50, 30.0, 30.0, 29.0))
     # Table 2: far from the paper, beyond and within the baseline's noise; SVHN not run
     protocol = {"profile": "cpu", "seed": "[0]", "schedule": "{'cifar10': (1500, 1000), 'svhn': (1500, 1000)}",
                 "widths": "{'cifar10': ((32, 64), 32), 'svhn': ((32, 64), 32)}"}
-    _write_table(tmp_path / improved_gan.TABLE2_NOTEBOOK, "table2_svhn", [
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "table2_svhn", [
         {"dataset": "cifar10", "labels": 1000, "seeds": 1, "error_average_percent_mean": 60.0,
          "error_average_percent_std": "nan", "status": "", **protocol},
         {"dataset": "cifar10", "labels": 4000, "seeds": 1, "error_average_percent_mean": 60.0,
          "error_average_percent_std": "nan", "status": "", **protocol},
         {"dataset": "svhn", "labels": 1000, "status": "not run: dataset not available offline", **protocol}])
-    _write_table(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [
         {"dataset": "cifar10", "labels": labels, "gan_error_raw_percent_mean": 50.0,
          "gan_error_raw_percent_std": "nan", "supervised_error_percent_mean": supervised,
          "supervised_error_percent_std": "nan"} for labels, supervised in ((1000, 60.0), (4000, 50.5))])
     # Table 3, with std 0.1 a side: a gap of 0.2 is beyond sqrt(0.1² + 0.1²) (the one rule) but not beyond
     # 2 × 0.1 (the rule Table 3 used before); 0.1 is within; −0.5 the opposite ordering; one seed has no spread
     protocol = {"profile": "cpu", "iterations": 450, "d_widths": "(16, 32)", "g_width": 16, "n_samples": 5000}
-    _write_table(tmp_path / improved_gan.TABLE3_NOTEBOOK, "table3", [
+    write_csv(tmp_path / improved_gan.TABLE3_NOTEBOOK, "table3", [
         {"extractor": "clf", "column": column, "seeds": 2, "is_mean": value, "is_std_over_seeds": 0.1, **protocol}
         for column, value in (("real data", 9.0), ("our methods", 5.0), ("-VBN+BN", 4.8), ("-L+HA", 4.9),
                               ("-LS", 5.5))] + [
@@ -355,15 +348,6 @@ def test_claims_read_the_committed_tables_and_judge_both_directions(tmp_path):
 # Claims on synthetic committed tables (the verdict rules of Tables 1-3)
 
 
-def write_table(root, notebook, table, rows):
-    folder = root / notebook
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{table}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def table2_claims(root):
     return [c for c in improved_gan.claims(root) if c.claim.startswith(("Table 2", "SVHN"))]
 
@@ -377,11 +361,11 @@ def test_table1_rows_get_value_or_ordering_verdicts(tmp_path):
         return {"model": model, "labels": "100", "seeds": "3", "error_percent": error, "error_percent_std": std,
                 "paper_error_percent": paper, "paper_errors": "93 ± 6.5", "profile": "cpu", "epochs": "15.0"}
 
-    write_table(tmp_path, "10_improved_gan_semisupervised_mnist", "table1",
+    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1",
           [row("K+1 GAN + FM, averaged D", "1.05", "0.1"), row("supervised only (same D)", "22", "1", "")])
     claim = improved_gan.claims(tmp_path)[0]
     assert claim.verdict == "reproduced" and "1.05 ± 0.10%" in claim.ours
-    write_table(tmp_path, "10_improved_gan_semisupervised_mnist", "table1",
+    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1",
           [row("K+1 GAN + FM, averaged D", "30", "1"), row("supervised only (same D)", "22", "1", "")])
     assert improved_gan.claims(tmp_path)[0].verdict == "not reproduced"
 
@@ -389,7 +373,7 @@ def test_table1_rows_get_value_or_ordering_verdicts(tmp_path):
 def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
     protocol = {"profile": "cpu", "schedule": "{'cifar10': (1500, 1000), 'svhn': (1500, 1000)}",
                 "widths": "{'cifar10': ((32, 64), 32), 'svhn': ((32, 64), 32)}"}
-    write_table(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "table2_svhn", [
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "table2_svhn", [
         {"dataset": "cifar10", "labels": "4000", "seeds": "2", "error_average_percent_mean": "20.1",
          "error_average_percent_std": "1.0", "paper_error_percent": "18.63 ± 2.32", "status": "", **protocol},
         {"dataset": "cifar10", "labels": "1000", "seeds": "1", "error_average_percent_mean": "60.4",
@@ -408,25 +392,25 @@ def test_table2_rows_are_judged_by_value_and_missing_datasets_say_why(tmp_path):
                 "gan_error_raw_percent_std": gan_std, "supervised_error_percent_mean": supervised,
                 "supervised_error_percent_std": supervised_std}
 
-    write_table(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "supervised_margin", [
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [
         margin("1000.0", "59.0", "70.5"), margin("4000", "20.0", "15.0")])
     close, beats, _ = table2_claims(tmp_path)
     assert close.verdict == "reproduced"  # the value decides first; the baseline is shown beside it
     assert beats.verdict == "reproduced in ordering only" and "supervised only: 70.50%" in beats.ours
     assert "current D 59.00%" in beats.ours and "one seed a side" in beats.reason
     # the ordering is judged on the current D: the averaged D (60.40) would not beat 60.0, the current D does
-    write_table(tmp_path, improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "57.0", "60.0")])
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "57.0", "60.0")])
     _, current_wins, _ = table2_claims(tmp_path)
     assert current_wins.verdict == "reproduced in ordering only"
-    write_table(tmp_path, improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "59.0", "58.0")])
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "59.0", "58.0")])
     _, loses, _ = table2_claims(tmp_path)
     assert loses.verdict == "not reproduced" and "no gain over the supervised-only" in loses.reason
     # one seed each, 0.6 points apart on 10,000 test images: within two standard errors of test sampling alone
-    write_table(tmp_path, improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "60.4", "61.0")])
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin", [margin("1000", "60.4", "61.0")])
     _, close_call, _ = table2_claims(tmp_path)
     assert close_call.verdict == "not reproduced" and "(0.60 points) is within the noise (1.38" in close_call.reason
     # seed spreads widen the noise: 3 points apart, 1.5 points of spread a side
-    write_table(tmp_path, "11_improved_gan_semisupervised_cifar_svhn", "supervised_margin",
+    write_csv(tmp_path / improved_gan.TABLE2_NOTEBOOK, "supervised_margin",
           [margin("1000", "58.0", "61.0", "1.5", "1.5")])
     _, spread, _ = table2_claims(tmp_path)
     assert spread.verdict == "not reproduced" and "test sampling and the seed spread" in spread.reason
@@ -443,7 +427,7 @@ def test_table1_needs_a_margin_beyond_the_noise_to_beat_the_labels_alone(tmp_pat
                 row("K+1 GAN + FM, current D", labels, current, std, seeds),
                 row("supervised only (same D)", labels, supervised, supervised_std, seeds)]
 
-    write_table(tmp_path, "10_improved_gan_semisupervised_mnist", "table1", [
+    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1", [
         *label_count("100", "1.59", "1.65", "22.19", "0.08", "1.47", "3"),
         *label_count("20", "46.6", "46.6", "47.5"),
         *label_count("50", "30.0", "30.0", "28.0"),
@@ -463,7 +447,7 @@ def test_table3_orderings_need_a_gap_beyond_the_seed_spread(tmp_path):
                 "is_std_over_seeds": std, "profile": "cpu", "iterations": "450", "d_widths": "(16, 32)",
                 "g_width": "16", "n_samples": "5000"}
 
-    write_table(tmp_path, "12_improved_gan_cifar_ablation", "table3", [
+    write_csv(tmp_path / improved_gan.TABLE3_NOTEBOOK, "table3", [
         row("real data", "9.0", "nan", "1"), row("our methods", "5.0", "0.1"), row("-VBN+BN", "4.0", "0.2"),
         row("-LS", "4.9", "0.2"), row("-MBF", "5.5", "0.1")])
     claims = table3_claims(tmp_path)
@@ -472,11 +456,11 @@ def test_table3_orderings_need_a_gap_beyond_the_seed_spread(tmp_path):
     assert [c.verdict for c in claims] == ["reproduced in ordering only", "not reproduced", "not reproduced"]
     assert "within the seed spread" in claims[1].reason and "opposite" in claims[2].reason
     assert claims[0].paper == "8.09 vs 7.54 (Inception)" and "+1" in claims[0].ours
-    write_table(tmp_path, "12_improved_gan_cifar_ablation", "table3",
+    write_csv(tmp_path / improved_gan.TABLE3_NOTEBOOK, "table3",
           [row("our methods", "5.0", "nan", "1"), row("-L", "3.0", "nan", "1")])
     (single,) = table3_claims(tmp_path)
     assert single.verdict == "not reproduced" and "one seed" in single.reason
-    write_table(tmp_path, "12_improved_gan_cifar_ablation", "table3",
+    write_csv(tmp_path / improved_gan.TABLE3_NOTEBOOK, "table3",
           [row("our methods", "5.0", "0.01"), row("-L", "3.0", "nan", "1")])  # a spread on one side only
     (one_sided,) = table3_claims(tmp_path)
     assert "one seed" in one_sided.reason

@@ -4,14 +4,14 @@ claims judge MMGAN against both baselines; configs refuse bad input."""
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from repro.errors import ConfigError
 from repro.experiments import mmgan, runner
 from repro.experiments.protocol import Evaluation
 from repro.methods.mmgan import ManifoldMatchingGAN
+
+from ..conftest import write_csv
 
 
 @pytest.fixture
@@ -54,16 +54,11 @@ def test_one_plan_per_dataset_and_their_table_protocol():
 
 
 def test_claims_judge_mmgan_against_both_baselines(tmp_path):
-    folder = tmp_path / mmgan.NOTEBOOK
-    folder.mkdir()
     protocol = {"profile": "cpu", "seed": "{'mnist': [0, 1]}", "iterations": "{'mnist': 1000}",
                 "n_samples": "{'mnist': 10000}"}
     rows = [{"dataset": "mnist", "model": m, "fid": fid, "fid_std_over_seeds": 1.0, **protocol}
             for m, fid in (("DCGAN", 30.0), ("FM", 10.0), ("MMGAN", 20.0))]
-    with open(folder / "comparison.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / mmgan.NOTEBOOK, "comparison", rows)
     found = {c.claim: c for c in mmgan.claims(tmp_path)}
     assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "reproduced in ordering only"
     assert found["MMGAN better than FM (fid, mnist)"].reason == "the opposite ordering in our runs"

@@ -4,7 +4,6 @@ every run of notebooks 30 and 31; claims read the committed tables; configs refu
 
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
@@ -13,6 +12,8 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import claims, ms_gan, runner
 from repro.experiments.protocol import Evaluation
+
+from ..conftest import write_csv
 
 
 @pytest.fixture
@@ -59,20 +60,12 @@ def test_orderings_compare_gaps_with_the_seed_spread():
         "claimed_worse"] == "SSGAN"  # pairs with a model we did not run are left out, not an error
 
 
-def _write_table(folder, name, rows):
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def test_claims_read_the_committed_tables_and_judge_both_directions(tmp_path):
     protocol = {"profile": "cpu", "seed": "[0, 1, 2]", "iterations": 2500, "n_samples": 25600}
     table = [{"discriminator": "K/4", "model": model, "modes": modes, "modes_std_over_seeds": 2.0,
               "kl_to_uniform": kl, "kl_to_uniform_std_over_seeds": 0.01, **protocol}
              for model, modes, kl in (("GAN", 10, 3.0), ("SSGAN", 50, 2.0), ("MS-GAN", 20, 2.5))]
-    _write_table(tmp_path / ms_gan.STACKED_NOTEBOOK, "stacked_mnist", table)
+    write_csv(tmp_path / ms_gan.STACKED_NOTEBOOK, "stacked_mnist", table)
     found = {c.claim: c for c in ms_gan.claims(tmp_path)}
     assert found["SSGAN better than GAN (modes), K/4"].verdict == "reproduced in ordering only"
     assert found["MS-GAN better than SSGAN (modes), K/4"].verdict == "not reproduced"
