@@ -160,6 +160,11 @@ class AMGAN:
         classifier = load_classifier(config.dataset, evaluation.classifier_profile, data_dir)
         return Table1Scorer(config, classifier, evaluation, data_dir)
 
+    def prepare(self, configs: Sequence[AMGANConfig], data_dir: str | os.PathLike | None,
+                evaluation: Evaluation) -> None:
+        for config in {c.dataset: c for c in configs}.values():  # each dataset's classifier and references, once
+            self.scorer(config, None, data_dir, evaluation)
+
 
 class Table1Scorer:
     """Table 1's scores of one run under ``extractor`` (the dataset's classifier, or any other, e.g. Inception):

@@ -261,6 +261,9 @@ class SemiSupervised:
                evaluation: Evaluation) -> TestErrorScorer:
         return TestErrorScorer(method, load_dataset(config.dataset, "test", data_dir), config, self.units)
 
+    def prepare(self, configs: Sequence[Any], data_dir: str | os.PathLike | None, evaluation: Evaluation) -> None:
+        """Nothing to share: the test error needs no classifier."""
+
 
 class SemiSupervisedMnist(SemiSupervised):
     """Table 1 runs (notebook 10): the permutation-invariant MLPs of the MNIST script; errors out of 10,000."""
@@ -450,6 +453,10 @@ class Table3:
 
         return SampleScorer(load_classifier("cifar10", evaluation.classifier_profile, data_dir), evaluation,
                             data_dir)
+
+    def prepare(self, configs: Sequence[Table3Config], data_dir: str | os.PathLike | None,
+                evaluation: Evaluation) -> None:
+        self.scorer(configs[0], None, data_dir, evaluation)  # the CIFAR-10 classifier and its reference, once
 
 
 class SampleScorer:

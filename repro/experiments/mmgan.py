@@ -143,6 +143,11 @@ class MMGANExperiment:
                evaluation: Evaluation) -> DatasetScorer:
         return DatasetScorer(config.dataset, evaluation, data_dir)
 
+    def prepare(self, configs: Sequence[MMGANConfig], data_dir: str | os.PathLike | None,
+                evaluation: Evaluation) -> None:
+        for dataset in dict.fromkeys(c.dataset for c in configs):  # each dataset's classifier and references, once
+            DatasetScorer(dataset, evaluation, data_dir)
+
 
 class DatasetScorer:
     """The dataset's scores of a generator: modes and KL (Stacked-MNIST) or IS, AM Score and FID against the

@@ -120,6 +120,10 @@ class StackedMNIST:
 
         return ModeScorer(load_classifier("mnist", evaluation.classifier_profile, data_dir), evaluation)
 
+    def prepare(self, configs: Sequence[StackedMNISTConfig], data_dir: str | os.PathLike | None,
+                evaluation: Evaluation) -> None:
+        self.scorer(configs[0], None, data_dir, evaluation)  # the MNIST classifier, trained and cached once
+
 
 class ModeScorer:
     """Modes and KL to uniform of Stacked-MNIST samples, each channel read by the project's MNIST classifier; the
@@ -266,6 +270,10 @@ class Cifar:
         classifier = load_classifier("cifar10", evaluation.classifier_profile, data_dir)
         return FeatureScorer(classifier, real_outputs("cifar10", "train", classifier, evaluation.n_real, data_dir),
                              evaluation)
+
+    def prepare(self, configs: Sequence[CifarConfig], data_dir: str | os.PathLike | None,
+                evaluation: Evaluation) -> None:
+        self.scorer(configs[0], None, data_dir, evaluation)  # the CIFAR-10 classifier and its reference, once
 
 
 class FeatureScorer:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -101,6 +101,11 @@ class Experiment(Protocol[C]):
     def scorer(self, config: C, method: GANMethod, data_dir: str | os.PathLike | None,
                evaluation: Evaluation) -> Scorer:
         """How ``method`` is scored under ``evaluation`` (built after the method: some scores read D)."""
+
+    def prepare(self, configs: Sequence[C], data_dir: str | os.PathLike | None, evaluation: Evaluation) -> None:
+        """Fill, once, the caches the runs of ``configs`` share (a score classifier to train, real-data reference
+        outputs), before the runner spreads the runs over worker processes: otherwise each worker would train the
+        same classifier side by side."""
 
 
 def fake_train_set(shape: tuple[int, int, int], n: int = 10_000) -> ImageDataset:

@@ -71,7 +71,10 @@ def run(experiment: Experiment, config: Any, root: str | os.PathLike, data_dir: 
 
 def run_all(experiment: Experiment, configs: Sequence[Any], root: str | os.PathLike,
             data_dir: str | os.PathLike | None, evaluation: Evaluation, workers: int = 1) -> list[dict[str, Any]]:
-    """:func:`run` for every configuration, ``workers`` at a time (one process each), rows in order."""
+    """:func:`run` for every configuration, ``workers`` at a time (one process each), rows in order. The
+    experiment first fills its shared caches here (:meth:`~repro.experiments.protocol.Experiment.prepare`)."""
+    if configs:
+        experiment.prepare(configs, data_dir, evaluation)
     arguments = [(experiment, config, root, data_dir, evaluation) for config in configs]
     return map_in_processes(run, arguments, workers, 1)
 

@@ -83,6 +83,9 @@ class ToyExperiment:
     def scorer(self, config, method, data_dir, evaluation):
         return ToyScorer(self.calls, f"toy-{evaluation.n_samples}")
 
+    def prepare(self, configs, data_dir, evaluation):
+        self.calls.append(("prepare", len(configs)))
+
 
 def test_a_run_trains_on_the_picked_device_scores_with_offset_seeds_and_keeps_its_row(tmp_path):
     toy = ToyExperiment()
@@ -130,6 +133,7 @@ def test_a_plan_trains_under_its_runs_folder_and_describes_itself(tmp_path, monk
     assert plan.runs_root == tmp_path / "elsewhere" / "99_toy" / "smoke"
     rows = runner.run_plan(plan)
     assert [r["run_seed"] for r in rows] == [0, 1, 0] and [r["steps_trained"] for r in rows] == [3, 3, 4]
+    assert toy.calls[0] == ("prepare", 3)  # shared caches filled once, before any run (and any worker)
     assert sorted(os.listdir(plan.runs_root)) == sorted(toy.run_name(c) for c in plan.configs)
     assert plan.table() == [{"group": "main", "seed": 0, "iterations": 3},
                             {"group": "main", "seed": 1, "iterations": 3},
