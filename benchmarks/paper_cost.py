@@ -121,7 +121,9 @@ def main() -> None:
     unknown = sorted(set(args.notebooks or ()) - set(plans))
     if unknown:
         parser.error(f"no plan for {unknown}; the notebooks with plans are: {', '.join(plans)}")
-    rows = [notebook_cost(nb, plans[nb], args.tflops, args.launch_us) for nb in args.notebooks or plans]
+    # by default, the notebooks that train runs of their own (notebook 21 reuses notebook 20's)
+    chosen = args.notebooks or [nb for nb, own in plans.items() if any(plan.runs_of is None for plan in own)]
+    rows = [notebook_cost(nb, plans[nb], args.tflops, args.launch_us) for nb in chosen]
     print(f"profile {args.profile}, {args.tflops:g} TFLOP/s, {args.launch_us:g} µs per operator call, one device")
     print("| notebook | runs | iterations | GFLOP / iteration | operator calls / iteration | PFLOP | "
           "hours, compute bound | hours, launch bound | hours, estimate |")
