@@ -55,7 +55,7 @@ from .claims import (
     seed_stats,
     value_verdict,
 )
-from .protocol import FINAL_SCORE_SEED_OFFSET, Evaluation, Plan, config_digest
+from .protocol import Evaluation, Plan, config_digest
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
 TABLE1_NOTEBOOK = "10_improved_gan_semisupervised_mnist"
@@ -487,16 +487,10 @@ TABLE3 = Table3()
 
 def table3_scores(plan: Plan[Table3Config], config: Table3Config, extractor: Any,
                   data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """``config``'s final scores under ``extractor``: the row the runner kept when it is the extractor the run
-    was scored with, else the trained generator's samples at the same seed, kept beside it (a rerun reads it)."""
-    folder = runner.run_dir(plan.experiment, config, plan.runs_root)
-    kept_dir = folder / f"scores-{plan.evaluation.score_key(extractor.name)}"
-    if (kept := runner.kept_row(kept_dir)) is not None:
-        return kept
+    """``config``'s final scores under ``extractor`` (:func:`~repro.experiments.runner.rescore`): the row the
+    runner kept when it is the extractor the run was scored with, else kept beside it."""
     scorer = SampleScorer(extractor, plan.evaluation, data_dir)
-    method = runner.trained(plan.experiment, config, plan.runs_root, data_dir)
-    scores = scorer.final(method, config.seed + FINAL_SCORE_SEED_OFFSET, folder)
-    return runner.keep_row(kept_dir, {**plan.experiment.columns(config), **scores})
+    return runner.rescore(plan.experiment, config, plan.runs_root, scorer, data_dir)
 
 
 def real_data_row(extractor: Any, n_samples: int, data_dir: str | os.PathLike | None = None) -> dict[str, Any]:

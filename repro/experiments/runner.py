@@ -25,7 +25,7 @@ from ..methods.base import GANMethod
 from ..parallel import map_in_processes
 from ..run_folder import trained_method_state
 from ..train import train
-from .protocol import CURVE_SCORE_SEED_OFFSET, FINAL_SCORE_SEED_OFFSET, Evaluation, Experiment, Plan
+from .protocol import CURVE_SCORE_SEED_OFFSET, FINAL_SCORE_SEED_OFFSET, Evaluation, Experiment, Plan, Scorer
 
 
 def run_dir(experiment: Experiment, config: Any, root: str | os.PathLike) -> Path:
@@ -110,6 +110,19 @@ def trained(experiment: Experiment, config: Any, root: str | os.PathLike,
     method = build(experiment, config, data_dir)
     method.load_state_dict(state)
     return method
+
+
+def rescore(experiment: Experiment, config: Any, root: str | os.PathLike, scorer: Scorer,
+            data_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """A trained run's final row under another ``scorer`` (e.g. Inception when its weights are supplied): the
+    trained generator's samples at the run's final-score seed, kept as ``scores-<scorer.key>`` beside the run's
+    own row, so a rerun reads it back; when ``scorer.key`` is the run's own, the row the run kept."""
+    kept_dir = run_dir(experiment, config, root) / f"scores-{scorer.key}"
+    if (kept := kept_row(kept_dir)) is not None:
+        return kept
+    method = trained(experiment, config, root, data_dir)
+    scores = scorer.final(method, config.seed + FINAL_SCORE_SEED_OFFSET, kept_dir.parent)
+    return keep_row(kept_dir, {**experiment.columns(config), **scores})
 
 
 def kept_row(folder: str | os.PathLike | None) -> dict[str, Any] | None:

@@ -165,6 +165,18 @@ def test_config_digest_follows_every_field():
     assert len(config_digest(ToyConfig())) == 8
 
 
+def test_a_trained_run_is_rescored_under_another_scorer_once_and_kept_beside_its_own_row(tmp_path):
+    toy = ToyExperiment()
+    own = runner.run(toy, ToyConfig(seed=2), tmp_path, None, Evaluation(n_samples=4))
+    other = ToyScorer(toy.calls, "inception-4")
+    row = runner.rescore(toy, ToyConfig(seed=2), tmp_path, other)
+    assert row["first_weight"] == own["first_weight"] and row["run_seed"] == 2  # the trained weights, reloaded
+    assert toy.calls[-1] == ("final", 2 + FINAL_SCORE_SEED_OFFSET)
+    calls = len(toy.calls)
+    assert runner.rescore(toy, ToyConfig(seed=2), tmp_path, other) == row and len(toy.calls) == calls  # kept
+    assert (tmp_path / toy.run_name(ToyConfig(seed=2)) / "scores-inception-4" / "result.json").exists()
+
+
 def test_kept_rows_round_trip(tmp_path: Path):
     assert runner.kept_row(tmp_path / "none") is None and runner.kept_row(None) is None
     assert runner.keep_row(tmp_path / "kept", {"a": 1}) == {"a": 1}
