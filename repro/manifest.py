@@ -56,15 +56,21 @@ def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, An
     return timing(previous) if previous.get("runs_found") == 0 and previous["status"] == "ok" else None
 
 
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """``folder/manifest.json`` (one profile's results folder), or an empty manifest when there is none yet."""
+    path = folder / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {"notebooks": {}}
+
+
 def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
     """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically), keeping the
     time of the first run behind a replay (:func:`first_run`)."""
-    path = (root or results_root()) / run.profile / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {"notebooks": {}}
+    folder = (root or results_root()) / run.profile
+    manifest = read_manifest(folder)
     previous = manifest["notebooks"].get(run.notebook)
     manifest["notebooks"][run.notebook] = {**asdict(run), "first_run": first_run(run, previous)}
     manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
-    return write_json_atomic(path, manifest)
+    return write_json_atomic(folder / "manifest.json", manifest)
 
 
 def mark_awaiting_rerun(marks: dict[str, dict[str, str | None]], reason: str, profile: str = "cpu",
@@ -74,14 +80,14 @@ def mark_awaiting_rerun(marks: dict[str, dict[str, str | None]], reason: str, pr
     ``plan_sha256``: the results are accepted as awaiting a rerun only while the notebook stays at that version
     (a further change needs a rerun or a new mark), and the notebook's next run replaces the entry, mark and all.
     The summary lists them."""
-    path = (root or results_root()) / check_profile(profile) / "manifest.json"
-    manifest = json.loads(path.read_text())
+    folder = (root or results_root()) / check_profile(profile)
+    manifest = read_manifest(folder)
     unknown = sorted(set(marks) - set(manifest["notebooks"]))
     if unknown:
-        raise ConfigError(f"no manifest entry for {unknown} in {path}")
+        raise ConfigError(f"no manifest entry for {unknown} in {folder / 'manifest.json'}")
     for name, hashes in marks.items():
         manifest["notebooks"][name]["awaiting_rerun"] = {"reason": reason, **hashes}
-    return write_json_atomic(path, manifest)
+    return write_json_atomic(folder / "manifest.json", manifest)
 
 
 def run_times(root: Path) -> list[dict[str, str]]:
@@ -89,8 +95,7 @@ def run_times(root: Path) -> list[dict[str, str]]:
     were already there when it started, and the time of the first run that trained them where the manifest
     knows it (``first_run``; or this run, when it found none). Notebook 90 is left out: it writes this summary,
     so its own entry is only final after the summary is written."""
-    path = root / "manifest.json"
-    entries = json.loads(path.read_text())["notebooks"] if path.exists() else {}
+    entries = read_manifest(root)["notebooks"]
 
     def found(entry: dict[str, Any]) -> str:
         if "runs_found" not in entry:
@@ -149,7 +154,6 @@ def run_time_lines(root: Path) -> list[str]:
 def awaiting_rerun(root: Path) -> dict[str, str]:
     """Notebook -> reason, for the committed results of ``root`` that came from an earlier version of their
     notebook and await a rerun (:func:`mark_awaiting_rerun`)."""
-    path = root / "manifest.json"
-    entries = json.loads(path.read_text())["notebooks"] if path.exists() else {}
+    entries = read_manifest(root)["notebooks"]
     return {name: entry["awaiting_rerun"]["reason"] for name, entry in sorted(entries.items())
             if entry.get("awaiting_rerun")}
