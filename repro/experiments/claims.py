@@ -12,6 +12,7 @@ Verdicts (one per claim; ``results/SUMMARY.md`` states them in its preamble):
 
 from __future__ import annotations
 
+import ast
 import csv
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -152,6 +153,17 @@ def number(text: str | float | None) -> float:
         return float(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return math.nan
+
+
+def dataset_entry(cell: str, dataset: str) -> Any:
+    """One dataset's entry of a protocol cell that a notebook wrote per dataset as a dict repr (notebook 11's
+    schedule and widths, notebook 40's seeds, iterations and sample counts: "{'mnist': [0, 1], ...}"); a cell
+    that is not such a dict is returned as it is."""
+    try:
+        value = ast.literal_eval(cell)
+    except (ValueError, SyntaxError):
+        return cell
+    return value[dataset] if isinstance(value, dict) and dataset in value else cell
 
 
 def mean_std(mean: float, std: float, digits: int = 2) -> str:

@@ -16,7 +16,6 @@ keeps its row beside the runs (:func:`supervised_baselines`) rather than going t
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -47,6 +46,7 @@ from .claims import (
     Claim,
     baseline_verdict,
     compare,
+    dataset_entry,
     mean_std,
     not_run,
     number,
@@ -751,12 +751,6 @@ def _table1_claims(root: Path) -> list[Claim]:
     return found
 
 
-def protocol_entry(text: str, dataset: str) -> Any:
-    """One dataset's entry of a notebook-11 protocol column: the committed tables hold the schedule and the
-    widths only as a dict repr per dataset ("{'cifar10': (1500, 1000), ...}"), so this parses that repr."""
-    return ast.literal_eval(text)[dataset]
-
-
 def _table2_claims(root: Path) -> list[Claim]:
     """Table 2 (CIFAR-10) and the SVHN table: each committed row's error against the paper's."""
 
@@ -777,8 +771,8 @@ def _table2_claims(root: Path) -> list[Claim]:
             found.append(not_run(claim, paper_text(dataset, labels), TABLE2_NOTEBOOK, row["status"]))
             continue
         ours, std = number(row["error_average_percent_mean"]), number(row["error_average_percent_std"])
-        iterations, _ = protocol_entry(row["schedule"], dataset)
-        d_widths, g_width = protocol_entry(row["widths"], dataset)
+        iterations, _ = dataset_entry(row["schedule"], dataset)
+        d_widths, g_width = dataset_entry(row["widths"], dataset)
         protocol = (f"{row['profile']}, {iterations} iterations (paper {PAPER_EPOCHS[dataset]:,} epochs), "
                     f"D widths {d_widths}, G width {g_width}, {row['seeds']} seed(s), averaged D")
         margin = margins.get((dataset, labels))

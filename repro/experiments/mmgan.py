@@ -18,7 +18,6 @@ Models (every MMGAN reading is a named option of repro.methods.mmgan.ManifoldMat
 
 from __future__ import annotations
 
-import ast
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from ..nets.stacked_mnist import stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
-from .claims import Claim, compare, not_run, ordering_claim, read_table
+from .claims import Claim, compare, dataset_entry, not_run, ordering_claim, read_table
 from .protocol import Evaluation, Plan, config_digest
 
 NOTEBOOK = "40_mmgan"
@@ -238,15 +237,6 @@ TITLE = "MMGAN (Park et al. 2018), our interpretation of the abstract — notebo
 CLAIMED = (("stacked_mnist", "modes", True), ("mnist", "fid", False), ("cifar10", "fid", False))
 
 
-def _for_dataset(protocol_value: str, dataset: str) -> str:
-    """One dataset's entry of a protocol column that notebook 40 writes per dataset ("{'mnist': [0, 1], ...}")."""
-    try:
-        value = ast.literal_eval(protocol_value)
-    except (ValueError, SyntaxError):
-        return protocol_value
-    return str(value[dataset]) if isinstance(value, dict) and dataset in value else protocol_value
-
-
 def claims(root: Path) -> list[Claim]:
     """MMGAN better than DCGAN and than feature matching, per dataset, under notebook 40's committed table."""
     rows = read_table(root, NOTEBOOK, "comparison")
@@ -261,8 +251,8 @@ def claims(root: Path) -> list[Claim]:
                 continue
             ours = by_model["MMGAN"]
             judged = compare(ours, by_model[baseline], metric, higher_better)
-            protocol = (f"{ours['profile']}, {dataset}, {_for_dataset(ours['iterations'], dataset)} iterations, "
-                        f"seeds {_for_dataset(ours['seed'], dataset)}, {_for_dataset(ours['n_samples'], dataset)} "
+            protocol = (f"{ours['profile']}, {dataset}, {dataset_entry(ours['iterations'], dataset)} iterations, "
+                        f"seeds {dataset_entry(ours['seed'], dataset)}, {dataset_entry(ours['n_samples'], dataset)} "
                         f"samples, project classifier")
             found.append(ordering_claim(f"MMGAN better than {baseline} ({metric}, {dataset})",
                                         "MMGAN better (abstract)", judged["our_gap"], judged["agrees"],
