@@ -372,11 +372,9 @@ def claims(root: Path) -> list[Claim]:
 def table1_claims(root: Path) -> list[Claim]:
     """:data:`KEY_PAIRS` on IS and AM Score, judged by :func:`~repro.experiments.claims.compare` on the mean and
     seed std columns of ``table1.csv``."""
-    found = read_table(root, NOTEBOOK, "table1")
-    if found is None:
+    table = read_table(root, NOTEBOOK, "table1")  # compare() reads the CSV cells as numbers
+    if table is None:
         return [not_run("Table 1 orderings (IS, AM Score)", "AM-GAN best on both", NOTEBOOK)]
-    metrics = [m for metric, _, _ in TABLE1_METRICS for m in (metric, f"{metric}_std_over_seeds")]
-    table = [{**r, **{m: number(r[m]) for m in metrics}} for r in found]
     result = []
     for dataset in dict.fromkeys(r["dataset"] for r in table):
         run = next(r for r in table if r["dataset"] == dataset)
