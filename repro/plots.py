@@ -124,3 +124,53 @@ def image_panels(panels: dict[str, np.ndarray], columns: int, panel_size: float 
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLOURS = {"supported": "tab:green", "contradicted": "tab:red", "inconclusive": "tab:orange",
+                   "reproduced": "tab:green", "not reproduced": "tab:red", "untestable at this scale": "0.6",
+                   "not run": "0.85"}
+
+
+def claims_figure(claims: Sequence, title: str) -> plt.Figure:
+    """A paper's claims at a glance: per metric, a forest plot of each claim's difference (> 0: the paper's
+    direction; for a value claim ours − paper) with its 95% interval, coloured by verdict, grey where a run
+    failed the health gate; and, where values compare, the paper's value beside ours.
+
+    ``claims``: :class:`repro.experiments.claims.Claim` objects (those without a difference are left out)."""
+    shown = [c for c in claims if np.isfinite(c.difference)]
+    metrics = list(dict.fromkeys((c.kind == "value", c.metric) for c in shown))
+    values = [c for c in shown if c.kind == "value" and np.isfinite(c.paper_value)]
+    heights = [max(1.2, 0.42 * sum((c.kind == "value", c.metric) == m for c in shown) + 0.7) for m in metrics]
+    if values:
+        heights.append(max(1.6, 0.42 * len(values) + 0.9))
+    fig, axes = plt.subplots(len(heights) or 1, 1, figsize=(9, sum(heights) or 1.5),
+                             gridspec_kw={"height_ratios": heights or [1]}, squeeze=False)
+    axes = axes[:, 0]
+    for ax, (is_value, metric) in zip(axes, metrics, strict=False):
+        rows = [c for c in shown if (c.kind == "value", c.metric) == (is_value, metric)]
+        for y, c in enumerate(reversed(rows)):
+            colour = VERDICT_COLOURS[c.verdict]
+            if np.isfinite(c.ci_low):
+                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=2)
+            ax.plot(c.difference, y, "o", color=colour, mfc=colour if c.health.startswith("pass") else "white")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(range(len(rows)), [c.claim[:70] for c in reversed(rows)], fontsize=7)
+        ax.set_xlabel(f"{'ours − paper' if is_value else 'difference, > 0: the paper’s direction'} ({metric})",
+                      fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    if values:
+        ax = axes[-1]
+        y = np.arange(len(values))
+        ax.barh(y - 0.2, [c.paper_value for c in values], height=0.4, color="tab:blue", label="paper")
+        ax.barh(y + 0.2, [c.paper_value + c.difference for c in values], height=0.4,
+                color=[VERDICT_COLOURS[c.verdict] for c in values], label="ours")
+        ax.set_yticks(y, [c.claim[:70] for c in values], fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"value ({values[0].metric}; paper blue, ours coloured by verdict; log scale)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    if not shown:
+        axes[0].text(0.5, 0.5, "no judged claims yet", ha="center", va="center")
+        axes[0].set_axis_off()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,5 @@
-"""``results/SUMMARY.md``: each paper's claims beside our committed numbers, with the protocol and a verdict.
+"""``results/SUMMARY.md``: each paper's claims beside our committed numbers, with the protocol and a verdict; the
+same rows in ``results/<profile>/claims.csv``; one figure per paper (``90_summary/claims_<paper>.png``).
 
 A renderer only: the claims and their verdicts come from the paper modules of :data:`repro.experiments.PAPERS`
 (the rule is :mod:`repro.experiments.claims`), the run times from the manifest (:mod:`repro.manifest`). Read from
@@ -9,25 +10,82 @@ notebook 90 or ``python -m repro.summary``. The README's results section is this
 
 from __future__ import annotations
 
+import math
+import os
 import re
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from .experiments import PAPERS, RULES, VERDICTS, Claim
+from .experiments.health import GATES
 from .files import atomic_path
 from .manifest import awaiting_rerun, run_time_lines
 from .paths import REPO_ROOT, results_root
+from .results import run_protocol, write_table
 
 README_BEGIN = "<!-- results summary: generated from results/SUMMARY.md by notebooks/90_summary; do not edit -->"
 README_END = "<!-- end of results summary -->"
 
 
+CLAIMS_COLUMNS = ("paper", "claim", "metric", "ours_a", "ours_b", "difference", "ci_low", "ci_high", "p_adjusted",
+                  "seeds_a", "seeds_b", "health", "verdict", "reason")  # claims.csv, in this order, then the rest
+EXTRA_COLUMNS = ("paper_says", "paper_value", "beside", "protocol", "counted", "kind")
+
+
 def summary_claims(root: Path) -> dict[str, list[Claim]]:
-    """Each paper's claims under the committed tables of ``root``, by the paper's title."""
+    """Each paper's judged claims under the committed tables of ``root``, by the paper's title."""
     return {paper.TITLE: paper.claims(root) for paper in PAPERS}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def claims_rows(sections: dict[str, list[Claim]]) -> list[dict[str, object]]:
+    """One row per claim, columns :data:`CLAIMS_COLUMNS` first, then the paper's numbers, what is shown beside
+    the primary metric, the protocol, whether the tally counts it, and its kind."""
+    rows = []
+    for title, claims in sections.items():
+        for claim in claims:
+            record = asdict(claim)
+            rows.append({"paper": title, **{k: record[k] for k in CLAIMS_COLUMNS[1:]},
+                         **{k: record[k] for k in EXTRA_COLUMNS}})
+    return rows
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _interval(claim: Claim) -> str:
+    if math.isnan(claim.difference):
+        return "—"
+    if math.isnan(claim.ci_low):
+        return f"{claim.difference:+.3g} (no interval)"
+    return f"{claim.difference:+.3g} [{claim.ci_low:.3g}, {claim.ci_high:.3g}]"
+
+
+def _p(claim: Claim) -> str:
+    return "—" if math.isnan(claim.p_adjusted) else f"{claim.p_adjusted:.2g}"
+
+
+def _tally(claims: list[Claim]) -> str:
+    counts = Counter(c.verdict for c in claims)
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) or "none"
+
+
+def _claims_table(claims: list[Claim]) -> list[str]:
+    lines = ["| claim | paper | ours (A; B) | difference [95% CI] | p (Holm) | verdict | why | protocol |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in claims:
+        ours = c.ours_a if not c.ours_b else f"{c.ours_a}; {c.ours_b}"
+        why = c.reason + (f" — beside: {c.beside}" if c.beside else "")
+        lines.append("| " + " | ".join(_cell(x) for x in (c.claim, c.paper_says, ours, _interval(c), _p(c),
+                                                           f"**{c.verdict}**", why, c.protocol)) + " |")
+    return lines
+
+
+def _gate_lines() -> list[str]:
+    gates = "; ".join(f"{name}: {g.describe()}" for name, g in GATES.items())
+    return [f"**Training-health gates** (`repro/experiments/health.py`, per dataset, declared before judging): "
+            f"{gates}.", ""]
 
 
 def _awaiting_rerun_lines(root: Path) -> list[str]:
@@ -41,20 +99,63 @@ def _awaiting_rerun_lines(root: Path) -> list[str]:
              "rest on them):", ""] + [f"- {', '.join(names)}: {reason}" for reason, names in by_reason.items()] + [""])
 
 
-def summary_markdown(root: Path) -> str:
-    """The whole summary as Markdown: a verdict count, the notebooks whose results await a rerun, one table per
-    paper, then the notebooks' run times."""
+def figure_name(title: str) -> str:
+    """The file stem of a paper's claims figure: ``claims_<first word of the title>``."""
+    return "claims_" + re.sub(r"[^a-z0-9]+", "_", title.split("(")[0].strip().lower()).strip("_")
+
+
+FIGURES_NOTEBOOK = "90_summary"  # the notebook that draws each paper's claims figure into its results folder
+
+
+def figure_path(root: Path, title: str) -> Path:
+    """Where notebook 90 puts a paper's claims figure under ``root`` (``results/<profile>``)."""
+    return root / FIGURES_NOTEBOOK / f"{figure_name(title)}.png"
+
+
+def write_figures(root: Path) -> list[Path]:
+    """Draw each paper's claims figure (:func:`repro.plots.claims_figure`) under ``root``; returns the paths."""
+    import matplotlib.pyplot as plt
+
+    from .plots import claims_figure
+
+    paths = []
+    for title, claims in summary_claims(root).items():
+        path = figure_path(root, title)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure = claims_figure(claims, title)
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, dpi=110, format="png")
+        plt.close(figure)
+        paths.append(path)
+    return paths
+
+
+def summary_markdown(root: Path, link_base: Path | None = None) -> str:
+    """The whole summary as Markdown: the tally of the papers' own claims, the rules and gates, the notebooks
+    whose results await a rerun, one table (and figure, where drawn: links relative to ``link_base``) per
+    paper, our extensions apart, then the run times."""
     sections = summary_claims(root)
-    counts = {v: sum(c.verdict == v for claims in sections.values() for c in claims) for v in VERDICTS}
-    lines = [f"Generated from the committed `results/{root.name}/` tables (profile `{root.name}`). Verdicts: "
-             + ", ".join(f"{n} {v}" for v, n in counts.items()) + ". " + RULES, ""]
+    counted = [c for claims in sections.values() for c in claims if c.counted]
+    extensions = {t: [c for c in claims if not c.counted] for t, claims in sections.items()}
+    lines = [f"Generated from the committed `results/{root.name}/` tables (profile `{root.name}`); every row is "
+             f"also in `results/{root.name}/claims.csv`.", "",
+             f"**The papers' claims: {len(counted)} in all — {_tally(counted)}.** Our extensions "
+             f"({sum(map(len, extensions.values()))}, not in the tally): "
+             f"{_tally([c for cs in extensions.values() for c in cs])}.", "", RULES, ""]
+    lines += _gate_lines()
     lines += _awaiting_rerun_lines(root)
     for title, claims in sections.items():
-        lines += [f"### {title}", "", "| claim | paper | ours | protocol | verdict | reason |",
-                  "|---|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(_cell(x) for x in (c.claim, c.paper, c.ours, c.protocol, c.verdict, c.reason))
-                  + " |" for c in claims]
-        lines.append("")
+        lines += [f"### {title}", "", f"Claims: {_tally([c for c in claims if c.counted])}.", ""]
+        figure = figure_path(root, title)
+        if link_base is not None and figure.exists():
+            lines += [f"![{title.split(' — ')[0]}: each claim's difference with its 95% interval]"
+                      f"({os.path.relpath(figure, link_base)})", ""]
+        lines += _claims_table([c for c in claims if c.counted]) + [""]
+    if any(extensions.values()):
+        lines += ["### Our extensions (not the papers' claims; not in the tally)", ""]
+        for title, claims in extensions.items():
+            if claims:
+                lines += [f"**{title.split(' — ')[0]}**", ""] + _claims_table(claims) + [""]
     lines += run_time_lines(root)
     return "\n".join(lines)
 
@@ -66,19 +167,32 @@ def summary_path(profile: str = "cpu") -> Path:
     return root / "SUMMARY.md" if profile == "cpu" else root / profile / "SUMMARY.md"
 
 
+def write_claims_table(root: Path) -> Path:
+    """``<root>/claims.csv`` (and ``.md``): every judged claim, machine-readable (:func:`claims_rows`), with the
+    protocol of the summary run."""
+    csv_path, _ = write_table(claims_rows(summary_claims(root)), root, "claims",
+                              run_protocol(root.name, 0, source=f"results/{root.name}/ tables"),
+                              title="Every claim with its verdict")
+    return csv_path
+
+
 def write_summary(profile: str = "cpu") -> Path:
-    """Write the summary of ``results/<profile>/`` (atomically) and return its path."""
+    """Write the summary of ``results/<profile>/`` (atomically), linking the claims figures already drawn, and
+    return its path."""
     path = summary_path(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        Path(tmp).write_text("# Results summary\n\n" + summary_markdown(results_root() / profile))
+        Path(tmp).write_text("# Results summary\n\n" + summary_markdown(results_root() / profile, path.parent))
     return path
 
 
-def readme_block(summary: Path) -> str:
-    """The README's results section body: the summary without its top-level title."""
+def readme_block(summary: Path, readme: Path | None = None) -> str:
+    """The README's results section body: the summary without its top-level title, its relative links (the
+    figures) made relative to the README."""
     text = summary.read_text()
-    return text.split("\n", 2)[2].strip() if text.startswith("# ") else text.strip()
+    text = text.split("\n", 2)[2].strip() if text.startswith("# ") else text.strip()
+    prefix = os.path.relpath(summary.parent, (readme or REPO_ROOT / "README.md").parent)
+    return re.sub(r"\]\((?!https?:|/|#)([^)]+)\)", lambda m: f"]({Path(prefix, m.group(1)).as_posix()})", text)
 
 
 def update_readme(summary: Path | None = None, readme: Path | None = None) -> None:
@@ -89,11 +203,14 @@ def update_readme(summary: Path | None = None, readme: Path | None = None) -> No
     pattern = re.compile(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
         raise ValueError(f"{readme} lacks the results markers; add the lines\n{README_BEGIN}\n{README_END}")
-    block = f"{README_BEGIN}\n\n{readme_block(summary)}\n\n{README_END}"
+    block = f"{README_BEGIN}\n\n{readme_block(summary, readme)}\n\n{README_END}"
     readme.write_text(pattern.sub(lambda _: block, text))
 
 
 def main() -> None:
+    root = results_root() / "cpu"
+    write_figures(root)
+    write_claims_table(root)
     path = write_summary("cpu")
     update_readme(path)
     print(f"wrote {path} and the README's results section")

@@ -18,7 +18,7 @@ COMMITTED = REPO_ROOT / "results" / "SUMMARY.md"
 
 
 def test_committed_summary_is_current_and_the_readme_shows_it():
-    regenerated = "# Results summary\n\n" + summary.summary_markdown(REPO_ROOT / "results" / "cpu")
+    regenerated = "# Results summary\n\n" + summary.summary_markdown(REPO_ROOT / "results" / "cpu", COMMITTED.parent)
     assert COMMITTED.read_text() == regenerated, (
         "results/SUMMARY.md is stale: the committed tables changed since it was written; run ./run_all.sh 90")
     readme = (REPO_ROOT / "README.md").read_text()
@@ -27,19 +27,55 @@ def test_committed_summary_is_current_and_the_readme_shows_it():
         "the README's results section differs from results/SUMMARY.md; run ./run_all.sh 90")
 
 
-def test_every_registered_paper_gets_its_section_and_the_counts_add_up(tmp_path):
-    rows = [{"discriminator": "K/4", "model": m, "modes": v, "modes_std_over_seeds": 1.0, "kl_to_uniform": 1.0,
-             "kl_to_uniform_std_over_seeds": 0.1, "profile": "cpu", "seed": "[0, 1]", "iterations": 100,
-             "n_samples": 64} for m, v in (("GAN", 10), ("SSGAN", 20), ("MS-GAN", 30))]
-    write_csv(tmp_path / "30_ms_gan_stacked_mnist", "stacked_mnist", rows)
+def stacked_runs(folder):
+    rows = [{"discriminator": "K/4", "model": m, "run_seed": seed, "modes": v + 2 * seed, "kl_to_uniform": 1.0 + seed,
+             "profile": "cpu", "iterations": 100, "n_samples": 64} for m, v in (("GAN", 20), ("SSGAN", 40),
+                                                                               ("MS-GAN", 60)) for seed in range(3)]
+    write_csv(folder / "30_ms_gan_stacked_mnist", "runs", rows)
+
+
+def test_every_registered_paper_gets_its_section_and_the_tally_counts_the_papers_claims_only(tmp_path):
+    stacked_runs(tmp_path)
     sections = summary.summary_claims(tmp_path)
     assert list(sections) == [paper.TITLE for paper in PAPERS]
     text = summary.summary_markdown(tmp_path)
-    assert text.count("\n### ") == len(PAPERS) and RULES in text
-    total = sum(len(claims) for claims in sections.values())
-    counted = [int(part.split()[0]) for part in text.split("Verdicts: ")[1].split(". ")[0].split(", ")]
-    assert sum(counted) == total
-    assert "3 reproduced in ordering only" in text  # the three modes orderings, each 10 modes apart, std 1
+    assert RULES in text and "Training-health gates" in text and "stacked_mnist: modes ≥ 10" in text
+    assert sum(line.startswith("### ") and "extensions" not in line for line in text.splitlines()) == len(PAPERS)
+    counted = [c for claims in sections.values() for c in claims if c.counted]
+    headline = text.split("**The papers' claims: ")[1].split(".**")[0]
+    assert headline.startswith(f"{len(counted)} in all — ")
+    assert sum(int(part.split()[0]) for part in headline.split(" — ")[1].split(", ")) == len(counted)
+    assert "3 supported" in headline  # the three modes orderings, 20 modes apart, std 2, 3 seeds a side
+    rows = summary.claims_rows(sections)
+    assert list(rows[0])[: len(summary.CLAIMS_COLUMNS)] == list(summary.CLAIMS_COLUMNS)
+    assert rows[0]["paper"] == PAPERS[0].TITLE and len(rows) == sum(map(len, sections.values()))
+
+
+def test_extensions_are_listed_apart_and_figures_are_drawn_and_linked(tmp_path):
+    root = tmp_path / "cpu"  # a profile's results folder
+    stacked_runs(root)
+    write_csv(root / "10_improved_gan_semisupervised_mnist", "table1_runs", [
+        {"model": model, "labels": 100, "run_seed": seed, "errors_average": errors, "errors_raw": errors,
+         "profile": "cpu", "epochs": 1.0} for model, errors in (("K+1 GAN", 100), ("supervised only", 2000))
+        for seed in range(3)])
+    text = summary.summary_markdown(root)
+    extensions = text.split("### Our extensions")[1]
+    assert "K+1 GAN beats the labels alone, MNIST 100 labels" in extensions
+    assert "Our extensions (1, not in the tally)" in text
+    paths = summary.write_figures(root)
+    assert len(paths) == len(PAPERS) and all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    linked = summary.summary_markdown(root, tmp_path)
+    assert "](cpu/90_summary/claims_ms_gan.png)" in linked
+    table = summary.write_claims_table(root)
+    assert table == root / "claims.csv" and "git_commit" in table.read_text().splitlines()[0]
+
+
+def test_the_readme_links_figures_relative_to_itself(tmp_path):
+    source = tmp_path / "results" / "SUMMARY.md"
+    source.parent.mkdir()
+    source.write_text("# Results summary\n\n![fig](cpu/90_summary/a.png) and [web](https://x.org/a)\n")
+    assert summary.readme_block(source, tmp_path / "README.md") == (
+        "![fig](results/cpu/90_summary/a.png) and [web](https://x.org/a)")
 
 
 def test_results_awaiting_a_rerun_are_listed_with_their_reason(tmp_path):

@@ -32,8 +32,9 @@ from ..nets.improved_gan import data_dependent_init
 from ..profiles import by_profile
 from ..train import TrainConfig
 from . import runner
-from .claims import Claim, compare, not_run, number, ordering_claim, read_table
+from .claims import Claim, Ordering, arm_from_row, difference_columns, judge, not_run, number, read_table, welch
 from .claims import summarise as summarise_seeds
+from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
 
 NOTEBOOK = "20_am_gan"
@@ -178,6 +179,7 @@ class Table1Scorer:
         self.train_reference = real_outputs(config.dataset, "train", extractor, evaluation.n_real, data_dir)
         self.test_reference = real_outputs(config.dataset, "test", extractor, evaluation.n_real, data_dir)
         self.key = evaluation.score_key(extractor.name)
+        self.health_gate = config.dataset  # repro.experiments.health.GATES
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
         images, _ = sample(generator, self.config, self.evaluation.eval_samples, seed)
@@ -305,7 +307,8 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def orderings(table: Sequence[Mapping[str, Any]], dataset: str = "cifar10") -> list[dict[str, Any]]:
     """Every pair of models the paper orders on CIFAR-10 (IS higher-better, AM Score lower-better) judged on our
-    ``dataset`` rows of a :func:`summarise` table by :func:`~repro.experiments.claims.compare`. On MNIST this
+    ``dataset`` rows of a :func:`summarise` table: the difference in the paper's direction, its 95% Welch interval
+    and unadjusted p-value (:func:`~repro.experiments.claims.difference_columns`). On MNIST this
     tests the paper's CIFAR-10 orderings on a second dataset, which the paper does not report."""
     rows = []
     for labeling in LABELINGS:
@@ -318,8 +321,9 @@ def orderings(table: Sequence[Mapping[str, Any]], dataset: str = "cifar10") -> l
                     if paper[a] == paper[b]:
                         continue
                     better, worse = (a, b) if (paper[a] > paper[b]) == higher_better else (b, a)
+                    arms = [arm_from_row(m, ours[m], metric) for m in (better, worse)]
                     rows.append({"dataset": dataset, "labeling": labeling, "metric": metric, "paper_better": better,
-                                 "paper_worse": worse, **compare(ours[better], ours[worse], metric, higher_better)})
+                                 "paper_worse": worse, **difference_columns(*arms, higher_better)})
     return rows
 
 
@@ -357,37 +361,40 @@ def class_rows_figure(configs: Sequence[AMGANConfig], root: str | os.PathLike, c
 # Claims
 
 TITLE = "AM-GAN (Zhou et al. 2018) — notebooks 20–21"
-SCALE = "values use the project's classifier, at CPU scale"
 # The paper's main messages as (better, worse) pairs of Table 1
 KEY_PAIRS = (("AM-GAN", "GAN"), ("AM-GAN", "AC-GAN*"), ("LabelGAN", "AC-GAN*"), ("AC-GAN*+", "AC-GAN*"),
              ("AM-GAN", "LabelGAN"))
 
 
 def claims(root: Path) -> list[Claim]:
-    """Table 1's key orderings (dynamic labeling, per dataset) under notebook 20's committed summary table, and
-    §4's decomposition of the AM Score under notebook 21's defects table."""
-    return table1_claims(root) + [imbalance_claim(root)]
+    """Table 1's key orderings (dynamic labeling, per dataset) under notebook 20's committed runs, and §4's
+    decomposition of the AM Score under notebook 21's defects table."""
+    return judge(table1_claims(root) + [imbalance_claim(root)])
 
 
-def table1_claims(root: Path) -> list[Claim]:
-    """:data:`KEY_PAIRS` on IS and AM Score, judged by :func:`~repro.experiments.claims.compare` on the mean and
-    seed std columns of ``table1.csv``."""
-    table = read_table(root, NOTEBOOK, "table1")  # compare() reads the CSV cells as numbers
-    if table is None:
+def table1_claims(root: Path) -> list[Ordering | Claim]:
+    """:data:`KEY_PAIRS` on the classifier IS, per seed from ``runs.csv``, with the AM Score of the same samples
+    beside it. The paper's claims are on CIFAR-10; the same pairs on MNIST are our extension (not counted)."""
+    runs = read_table(root, NOTEBOOK, "runs")
+    if runs is None:
         return [not_run("Table 1 orderings (IS, AM Score)", "AM-GAN best on both", NOTEBOOK)]
-    result = []
-    for dataset in dict.fromkeys(r["dataset"] for r in table):
-        run = next(r for r in table if r["dataset"] == dataset)
-        protocol = (f"{run['profile']}, {dataset}, {run['iterations']} iterations, widths {run['widths']}, "
-                    f"seeds {run['seed']}, {run['n_samples']} samples, project classifier")
-        for row in orderings(table, dataset):
-            pair = (row["paper_better"], row["paper_worse"])
-            if pair not in KEY_PAIRS or row["labeling"] != "dynamic":
+    result: list[Ordering | Claim] = []
+    for dataset in dict.fromkeys(r["dataset"] for r in runs):
+        of_model = {m: [r for r in runs if r["dataset"] == dataset and r["variant"] == m
+                        and r["labeling"] == "dynamic"] for m in MODELS}
+        first = next(r for r in runs if r["dataset"] == dataset)
+        protocol = (f"{first['profile']}, {dataset}, {first['iterations']} iterations, widths {first['widths']}, "
+                    f"{first['n_samples']} samples, {first['extractor']}")
+        for better, worse in KEY_PAIRS:
+            if not of_model[better] or not of_model[worse]:
                 continue
-            name, column = ("IS", 0) if row["metric"] == "is_mean" else ("AM Score", 2)
-            paper = f"{PAPER_TABLE1[pair[0]][column]} vs {PAPER_TABLE1[pair[1]][column]} (CIFAR-10)"
-            result.append(ordering_claim(f"{pair[0]} better than {pair[1]} ({name})", paper, row["our_gap"],
-                                         row["agrees"], row["beyond_seed_spread"], protocol, SCALE))
+            arms = [runs_arm(m, of_model[m], "is_mean", dataset) for m in (better, worse)]
+            am = welch(*(runs_arm(m, of_model[m], "am_score", dataset) for m in (better, worse)), False)
+            beside = f"AM Score {am.estimate:+.3g} [{am.ci_low:.3g}, {am.ci_high:.3g}]" if am else ""
+            paper = (f"IS {PAPER_TABLE1[better][0]} vs {PAPER_TABLE1[worse][0]}, AM Score {PAPER_TABLE1[better][2]} "
+                     f"vs {PAPER_TABLE1[worse][2]} (CIFAR-10)")
+            result.append(Ordering(f"{better} better than {worse} (IS), {dataset}", "classifier IS", *arms, True,
+                                   paper, protocol, beside, counted=dataset == "cifar10"))
     return result
 
 
@@ -405,8 +412,10 @@ def imbalance_claim(root: Path) -> Claim:
     monotone = all(b > a for a, b in zip(kl, kl[1:], strict=False))
     flat = max(entropy) - min(entropy) <= 0.1 * max(entropy)
     return Claim(
-        claim, "the AM Score's decomposition (§4)",
+        claim, "the AM Score's decomposition (§4)", "AM Score terms",
         f"marginal KL {kl[0]:.3g} → {kl[-1]:.3g}, entropy {min(entropy):.3f}..{max(entropy):.3f}",
-        f"{ours[0]['profile']}, real CIFAR-10 train subsets of {ours[0]['n_subset']}, project classifier",
-        "reproduced" if monotone and flat else "not reproduced",
-        "" if monotone and flat else "the KL term is not monotone in the imbalance, or the entropy moved")
+        health="pass (real images)", protocol=(f"{ours[0]['profile']}, real CIFAR-10 train subsets of "
+                                               f"{ours[0]['n_subset']}, {ours[0]['extractor']}"),
+        verdict="reproduced" if monotone and flat else "not reproduced", kind="analysis",
+        reason=("the KL term grows monotonically with the imbalance while the entropy stays within 10%"
+                if monotone and flat else "the KL term is not monotone in the imbalance, or the entropy moved"))

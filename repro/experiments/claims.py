@@ -1,13 +1,23 @@
-"""How every paper's claims are judged: per-seed statistics, the one ordering rule, the verdict words, and reading
-the committed tables the verdicts rest on.
+"""How every paper's claims are judged: one statistical rule, the verdict words, and reading the committed tables
+the verdicts rest on (EVIDENCE.md, "Claims and statistics").
 
-Verdicts (one per claim; ``results/SUMMARY.md`` states them in its preamble):
+A claim is one of two kinds.
 
-* ``reproduced``: our number is within max(2 × our seed std, 25% of the paper's value) of the paper's;
-* ``reproduced in ordering only``: the paper's comparison holds in our runs beyond the seed spread
-  (:func:`compare`), while values are not comparable (another extractor, CPU scale) or not close;
-* ``not reproduced``: the comparison does not hold, or holds only within the seed spread (the reason says which);
-* ``not run here``: no committed results for that table yet (the reason says what is needed).
+* An **ordering** (:class:`Ordering`), "A better than B on metric m": the difference of the per-seed means,
+  oriented so that > 0 is the paper's direction, with its 95% Welch interval and two-sided Welch p-value
+  (:func:`welch`). The p-values of one paper's counted orderings are adjusted together by Holm's step-down method
+  (:func:`holm`; our extensions form a second family). Verdicts are symmetric: **supported** (adjusted p < 0.05,
+  the paper's direction), **contradicted** (adjusted p < 0.05, the other direction), **inconclusive** (otherwise;
+  the reason gives the smallest difference the runs could detect and the seeds per arm the observed gap would
+  take). Fewer than :data:`MIN_SEEDS` seeds a side is inconclusive whatever the p-value.
+* A **value** (:class:`Value`), "the error is 0.93 ± 0.065% over 10 seeds": **reproduced** when the paper's mean
+  is consistent with ours, i.e. a two-sided Welch test of our seeds against the paper's (mean, std, seeds) does
+  not reject at 0.05; with one seed of ours, the test asks whether our run is a plausible draw from the paper's
+  seeds (prediction interval of one new run). Else **not reproduced**, with the gap and its interval.
+
+Either kind is **untestable at this scale** when one of its runs fails the training-health gate
+(:mod:`repro.experiments.health`): a comparison between collapsed generators measures the score classifier, not
+the method. **not run** marks a claim with no committed results.
 """
 
 from __future__ import annotations
@@ -16,38 +26,71 @@ import ast
 import csv
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-VERDICTS = ("reproduced", "reproduced in ordering only", "not reproduced", "not run here")
-# the rules behind the verdicts, in words, for the summary's preamble
-RULES = ("An ordering holds *beyond the seed spread* when the mean gap in the paper's direction exceeds "
-         "sqrt(std_a² + std_b²) of the per-seed values (one seed a side: no spread, never beyond); a value is "
-         "*reproduced* within max(2 × our seed std, 25% of the paper's value); a semi-supervised error *beats the "
-         "labels alone* when its margin exceeds twice the combined test-sampling and seed noise.")
+ALPHA = 0.05  # the family-wise error rate of each paper's claims
+POWER = 0.8  # the power behind "the smallest detectable difference" and "the seeds it would take"
+MIN_SEEDS = 3  # fewer seeds a side never decide an ordering: two seeds give a t-test with 1-2 degrees of freedom
+ORDERING_VERDICTS = ("supported", "contradicted", "inconclusive")
+VALUE_VERDICTS = ("reproduced", "not reproduced")
+VERDICTS = ORDERING_VERDICTS + VALUE_VERDICTS + ("untestable at this scale", "not run")
+# the rules behind the verdicts, in words, for the summary's preamble and the README
+RULES = (
+    "**How verdicts are reached.** An ordering claim (A better than B) is judged on the per-seed values: the "
+    "difference of the means, oriented so that > 0 is the paper's direction, its 95% Welch confidence interval, "
+    "and a two-sided Welch p-value adjusted by Holm's method within each paper's counted claims. *supported*: "
+    "adjusted p < 0.05 in the paper's direction; *contradicted*: adjusted p < 0.05 the other way; *inconclusive*: "
+    f"otherwise, or fewer than {MIN_SEEDS} seeds a side (the reason gives the smallest difference the runs could "
+    f"detect at {POWER:.0%} power and the seeds per arm the observed gap would need). A value claim is "
+    "*reproduced* when a two-sided Welch test of our seeds against the paper's mean ± std over its seeds does not "
+    "reject at 0.05 (one seed of ours: a prediction interval for one more of the paper's runs), else *not "
+    "reproduced*. A claim is *untestable at this scale* when any of its runs fails the training-health gate of its "
+    "dataset (declared in `repro/experiments/health.py`): orderings of collapsed generators measure the score "
+    "classifier, not the method. Only the papers' own claims enter the tally; our extensions are listed apart, "
+    "and a metric computed on the same samples as a claim's primary metric is shown beside it, not counted.")
 
 
 @dataclass(frozen=True)
-class Claim:
-    """One line of the summary: what the paper says, what we measured, under which protocol, and the verdict."""
+class Arm:
+    """One side of a claim: a model's per-seed values of one metric, summarised, and its runs' health.
 
-    claim: str
-    paper: str
-    ours: str
-    protocol: str
-    verdict: str
-    reason: str = ""
+    ``unhealthy`` holds one line per run that failed the training-health gate (empty: all passed);
+    ``health_basis`` says what the gate read when the runs' own values were not committed (e.g. the mean)."""
 
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+    name: str
+    mean: float
+    std: float  # sample std over seeds (ddof 1); NaN with one seed
+    seeds: int
+    unhealthy: tuple[str, ...] = ()
+    health_basis: str = ""
+
+    @classmethod
+    def of(cls, name: str, values: Iterable[float], unhealthy: Iterable[str] = ()) -> Arm:
+        values = [float(v) for v in values]
+        mean, std = seed_stats(values)
+        return cls(name, mean, std, len(values), tuple(unhealthy))
+
+    def text(self, digits: int = 3) -> str:
+        """"mean ± std (n seeds)"."""
+        value = f"{self.mean:.{digits}g}" + ("" if math.isnan(self.std) else f" ± {self.std:.{digits}g}")
+        return f"{value} ({self.seeds} seed{'s' if self.seeds != 1 else ''})"
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Statistics over seeds
+@dataclass(frozen=True)
+class Difference:
+    """A difference of means oriented to the paper's direction, its 95% interval and two-sided p-value."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p: float
+    se: float
+    df: float
 
 
 def seed_stats(values: Iterable[float]) -> tuple[float, float]:
@@ -56,6 +99,256 @@ def seed_stats(values: Iterable[float]) -> tuple[float, float]:
     array = np.asarray(list(values), dtype=float)
     mean = float(array.mean()) if array.size else float("nan")
     return mean, float(array.std(ddof=1)) if array.size > 1 else float("nan")
+
+
+def welch(a: Arm, b: Arm, higher_better: bool = True) -> Difference | None:
+    """Welch's unequal-variance t-test of mean(a) − mean(b), oriented so that > 0 means a is better; None when
+    either side has fewer than two seeds or both have zero spread (no t-statistic exists).
+
+    Unpaired: seed i of two methods shares the torch seed, but the methods consume the random stream
+    differently, so their runs share no noise that pairing could cancel."""
+    if a.seeds < 2 or b.seeds < 2 or math.isnan(a.std) or math.isnan(b.std):
+        return None
+    va, vb = a.std**2 / a.seeds, b.std**2 / b.seeds
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return None
+    df = (va + vb) ** 2 / (va**2 / (a.seeds - 1) + vb**2 / (b.seeds - 1))
+    estimate = (a.mean - b.mean) * (1 if higher_better else -1) + 0.0  # + 0.0: never print "-0"
+    half = stats.t.ppf(1 - ALPHA / 2, df) * se
+    p = 2 * stats.t.sf(abs(estimate) / se, df)
+    return Difference(estimate, estimate - half, estimate + half, float(p), se, df)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (Holm 1979): the i-th smallest of m is multiplied by
+    m − i + 1, made monotone, capped at 1. Controls the family-wise error rate under any dependence."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [0.0] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def detectable_difference(difference: Difference) -> float:
+    """The smallest true difference these runs would detect with probability :data:`POWER` in a two-sided test
+    at :data:`ALPHA` (before the multiple-testing correction): (t_{1−α/2} + t_{power}) × the standard error."""
+    return (stats.t.ppf(1 - ALPHA / 2, difference.df) + stats.t.ppf(POWER, difference.df)) * difference.se
+
+
+def seeds_to_detect(gap: float, a: Arm, b: Arm) -> int | None:
+    """Seeds per arm at which a two-sided Welch test at :data:`ALPHA` detects a true difference ``gap`` with
+    probability :data:`POWER`, taking each arm's spread as measured (None when a spread is unknown or the gap is
+    zero); at least :data:`MIN_SEEDS`."""
+    if gap == 0 or math.isnan(a.std) or math.isnan(b.std) or a.std + b.std == 0:
+        return None
+    variance = a.std**2 + b.std**2
+    z = stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(POWER)
+    n = max(MIN_SEEDS, math.ceil(variance * z**2 / gap**2))  # the normal approximation is a lower bound
+    if n > 10_000:
+        return None
+    while (stats.t.ppf(1 - ALPHA / 2, 2 * n - 2) + stats.t.ppf(POWER, 2 * n - 2)) * math.sqrt(variance / n) > abs(gap):
+        n += 1
+    return n
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Claims and verdicts
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A paper's ordering claim, "``better`` beats ``worse`` on ``metric``", with our two arms.
+
+    ``paper_says`` quotes the paper's numbers; ``beside`` shows a metric computed on the same samples (not a
+    second claim); ``counted`` is False for our extensions (reported apart from the paper's claims)."""
+
+    claim: str
+    metric: str
+    better: Arm
+    worse: Arm
+    higher_better: bool
+    paper_says: str
+    protocol: str
+    beside: str = ""
+    counted: bool = True
+
+
+@dataclass(frozen=True)
+class Value:
+    """A paper's value claim, "``metric`` is ``paper_mean`` ± ``paper_std`` over ``paper_seeds`` seeds", with our
+    arm (same metric, same units)."""
+
+    claim: str
+    metric: str
+    ours: Arm
+    paper_mean: float
+    paper_std: float
+    paper_seeds: int
+    protocol: str
+    beside: str = ""
+    counted: bool = True
+
+    @property
+    def paper_says(self) -> str:
+        return f"{self.paper_mean:.3g} ± {self.paper_std:.3g} ({self.paper_seeds} seeds)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One judged claim: one row of ``claims.csv`` and of the summary's tables."""
+
+    claim: str
+    paper_says: str
+    metric: str = ""
+    ours_a: str = "—"
+    ours_b: str = ""
+    difference: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p_adjusted: float = math.nan
+    seeds_a: int = 0
+    seeds_b: int = 0
+    health: str = ""
+    verdict: str = "not run"
+    reason: str = ""
+    protocol: str = "—"
+    beside: str = ""
+    counted: bool = True
+    kind: str = "ordering"  # ordering, value or analysis
+    paper_value: float = math.nan  # a value claim's paper mean (ours is paper_value + difference)
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+def health_text(*arms: Arm) -> str:
+    """"pass", or "fail: ..." naming each failing run."""
+    failures = [f"{arm.name} {line}" for arm in arms for line in arm.unhealthy]
+    if not failures:
+        return "pass"
+    basis = "; ".join(dict.fromkeys(arm.health_basis for arm in arms if arm.health_basis))
+    return "fail: " + "; ".join(failures) + (f" ({basis})" if basis else "")
+
+
+def _figure(x: float) -> str:
+    return f"{x:+.3g}"
+
+
+def _interval(d: Difference) -> str:
+    return f"{_figure(d.estimate)} [{d.ci_low:.3g}, {d.ci_high:.3g}]"
+
+
+def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: float) -> Claim:
+    base = Claim(item.claim, item.paper_says, item.metric, item.better.text(), item.worse.text(),
+                 seeds_a=item.better.seeds, seeds_b=item.worse.seeds, health=health_text(item.better, item.worse),
+                 protocol=item.protocol, beside=item.beside, counted=item.counted)
+    raw_gap = (item.better.mean - item.worse.mean) * (1 if item.higher_better else -1)
+    if difference is not None:
+        base = replace(base, difference=difference.estimate, ci_low=difference.ci_low, ci_high=difference.ci_high,
+                       p_adjusted=p_adjusted)
+    else:
+        base = replace(base, difference=raw_gap)
+    if base.health != "pass":
+        return replace(base, verdict="untestable at this scale",
+                       reason="a run in the comparison failed the training-health gate: " + base.health[6:])
+    if difference is None:
+        return replace(base, verdict="inconclusive", reason=(
+            f"gap {_figure(raw_gap)} with {item.better.seeds} and {item.worse.seeds} seeds: no spread on one side "
+            f"(or none on both), so no test; {MIN_SEEDS} seeds a side are the minimum"))
+    few = min(item.better.seeds, item.worse.seeds) < MIN_SEEDS
+    if p_adjusted < ALPHA and not few:
+        verdict = "supported" if difference.estimate > 0 else "contradicted"
+        return replace(base, verdict=verdict, reason=(
+            f"difference {_interval(difference)}, Holm-adjusted p = {p_adjusted:.2g}"))
+    needed = seeds_to_detect(difference.estimate, item.better, item.worse)
+    reason = (f"difference {_interval(difference)}, Holm-adjusted p = {p_adjusted:.2g}; the smallest difference "
+              f"these runs detect at {POWER:.0%} power is {detectable_difference(difference):.3g}; the observed gap "
+              + (f"would need about {needed} seeds a side" if needed
+                 else "would need more than 10,000 seeds a side"))
+    if few:
+        fewest = min(item.better.seeds, item.worse.seeds)
+        reason = f"{fewest} seeds on one side (at least {MIN_SEEDS} decide); " + reason
+    return replace(base, verdict="inconclusive", reason=reason)
+
+
+def value_test(item: Value) -> Difference:
+    """Our mean minus the paper's, with a 95% interval and a two-sided p-value: Welch against the paper's seeds;
+    with one seed of ours, the paper's per-run spread stands for ours (is our run one more of the paper's?)."""
+    ours, paper = item.ours, Arm("paper", item.paper_mean, item.paper_std, item.paper_seeds)
+    if ours.seeds >= 2 and not math.isnan(ours.std):
+        difference = welch(ours, paper)
+        if difference is not None:
+            return difference
+    se = item.paper_std * math.sqrt(1 / max(ours.seeds, 1) + 1 / item.paper_seeds)
+    df = item.paper_seeds - 1
+    estimate = ours.mean - item.paper_mean
+    half = stats.t.ppf(1 - ALPHA / 2, df) * se
+    return Difference(estimate, estimate - half, estimate + half, float(2 * stats.t.sf(abs(estimate) / se, df)),
+                      se, df)
+
+
+def _value_claim(item: Value) -> Claim:
+    base = Claim(item.claim, item.paper_says, item.metric, item.ours.text(), "", seeds_a=item.ours.seeds,
+                 seeds_b=item.paper_seeds, health=health_text(item.ours), protocol=item.protocol, beside=item.beside,
+                 counted=item.counted, kind="value", paper_value=item.paper_mean)
+    if math.isnan(item.ours.mean):
+        return replace(base, verdict="not run", reason="no committed value")
+    difference = value_test(item)
+    base = replace(base, difference=difference.estimate, ci_low=difference.ci_low, ci_high=difference.ci_high,
+                   p_adjusted=difference.p)
+    if base.health != "pass":
+        return replace(base, verdict="untestable at this scale",
+                       reason="the run failed the training-health gate: " + base.health[6:])
+    test = ("Welch test against the paper's seeds" if item.ours.seeds >= 2
+            else "one run of ours against the paper's prediction interval")
+    if difference.p >= ALPHA:
+        return replace(base, verdict="reproduced", reason=(
+            f"ours − paper {_interval(difference)}, p = {difference.p:.2g} ({test}): consistent"))
+    return replace(base, verdict="not reproduced", reason=(
+        f"ours − paper {_interval(difference)}, p = {difference.p:.2g} ({test})"))
+
+
+def judge(items: Sequence[Ordering | Value | Claim]) -> list[Claim]:
+    """Verdicts for one paper's claims, in order. The orderings with a Welch p-value and healthy runs form two
+    Holm families, the paper's counted claims and our extensions; values are tested alone (a multiple-testing
+    correction would only make "consistent with the paper" easier); ready-made :class:`Claim` items pass through."""
+    differences = {i: welch(item.better, item.worse, item.higher_better) for i, item in enumerate(items)
+                   if isinstance(item, Ordering)}
+    adjusted: dict[int, float] = {}
+    for counted in (True, False):
+        family = [i for i, d in differences.items() if d is not None and items[i].counted == counted
+                  and health_text(items[i].better, items[i].worse) == "pass"]
+        adjusted.update(zip(family, holm([differences[i].p for i in family]), strict=True))
+    judged = []
+    for i, item in enumerate(items):
+        if isinstance(item, Ordering):
+            judged.append(_ordering_claim(item, differences[i], adjusted.get(i, math.nan)))
+        elif isinstance(item, Value):
+            judged.append(_value_claim(item))
+        else:
+            judged.append(item)
+    return judged
+
+
+def difference_columns(better: Arm, worse: Arm, higher_better: bool) -> dict[str, Any]:
+    """A notebook's orderings-table columns for one pair (unadjusted: the summary adjusts within the paper)."""
+    d = welch(better, worse, higher_better)
+    gap = (better.mean - worse.mean) * (1 if higher_better else -1)
+    return {"difference": gap, "ci_low": d.ci_low if d else math.nan, "ci_high": d.ci_high if d else math.nan,
+            "p_unadjusted": d.p if d else math.nan, "seeds_better": better.seeds, "seeds_worse": worse.seeds}
+
+
+def arm_from_row(name: str, row: Mapping[str, Any], metric: str, std_column: str | None = None,
+                 seeds_column: str = "seeds", unhealthy: Iterable[str] = (), health_basis: str = "") -> Arm:
+    """An :class:`Arm` from one row of a committed summary table (mean, std over seeds, number of seeds)."""
+    std = number(row.get(std_column or f"{metric}_std_over_seeds"))
+    seeds_cell = number(row.get(seeds_column))
+    seeds = 0 if math.isnan(seeds_cell) else int(seeds_cell)
+    return Arm(name, number(row[metric]), std if seeds > 1 else math.nan, seeds, tuple(unhealthy), health_basis)
 
 
 def summarise(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:
@@ -69,69 +362,6 @@ def summarise(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metrics: S
             row[metric], row[f"{metric}_std_over_seeds"] = seed_stats([r[metric] for r in group])
         summary.append(row)
     return summary
-
-
-def compare(better: Mapping[str, Any], worse: Mapping[str, Any], metric: str, higher_better: bool) -> dict[str, Any]:
-    """The one ordering rule, on two rows of :func:`summarise`: ``our_gap`` (> 0: the claimed direction),
-    ``agrees`` (gap > 0) and ``beyond_seed_spread`` (gap > sqrt(std_better² + std_worse²), the seed spread of the
-    difference of two single runs; None when either side has one seed, so no spread to judge by). Values may be
-    numbers or the cells of a committed CSV (an empty cell counts as missing: no agreement)."""
-    gap = number(better[metric]) - number(worse[metric])
-    gap = gap if higher_better else -gap
-    spread = math.hypot(number(better[f"{metric}_std_over_seeds"]), number(worse[f"{metric}_std_over_seeds"]))
-    return {"our_gap": gap, "agrees": gap > 0, "beyond_seed_spread": bool(gap > spread) if math.isfinite(spread)
-            else None}
-
-
-def ordering_verdict(agrees: bool, beyond_seed_spread: bool | None, scale: str) -> tuple[str, str]:
-    """The verdict and its reason for an ordering claim judged by :func:`compare`; ``scale`` says why only the
-    ordering can be judged (e.g. "values use the project's classifier, at CPU scale")."""
-    if agrees and beyond_seed_spread:
-        return "reproduced in ordering only", scale
-    if agrees and beyond_seed_spread is None:
-        return "not reproduced", "same direction, one seed: no seed spread to judge the gap by"
-    if agrees:
-        return "not reproduced", "same direction, but within the seed spread"
-    return "not reproduced", "the opposite ordering in our runs"
-
-
-def value_verdict(ours: float, ours_std: float, paper: float) -> bool:
-    """True when ``ours`` is within max(2 std, 25% of the paper's value) of ``paper``."""
-    tolerance = max(2 * (0.0 if math.isnan(ours_std) else ours_std), 0.25 * abs(paper))
-    return abs(ours - paper) <= tolerance
-
-
-def margin_noise(ours: float, baseline: float, test_images: int, ours_std: float = math.nan,
-                 baseline_std: float = math.nan) -> float:
-    """The noise on ``baseline − ours``, two test errors in percent, in percentage points: twice the root of the
-    binomial sampling variance of each error rate on ``test_images`` images plus each side's per-seed variance
-    (the spread of one run, not of a mean over seeds, as the other claims here use it). The binomial terms are
-    added as if independent, which overstates them a little: both errors are measured on the same images. A
-    side with one seed borrows the other side's spread; with one seed on both, test sampling is all there is."""
-    p, q = ours / 100, baseline / 100
-    variance = 1e4 * (p * (1 - p) + q * (1 - q)) / test_images
-    spreads = [s for s in (ours_std, baseline_std) if not math.isnan(s)]
-    if spreads:
-        variance += sum(s**2 for s in spreads) * 2 / len(spreads)
-    return 2 * math.sqrt(variance)
-
-
-def baseline_verdict(ours: float, ours_std: float, baseline: float, baseline_std: float, test_images: int,
-                     scale: str) -> tuple[str, str]:
-    """The verdict on "the unlabeled data beats the labels alone", for a GAN error that is not the paper's: the
-    GAN's current D against the supervised-only baseline's (neither averaged), by more than
-    :func:`margin_noise`."""
-    noise = margin_noise(ours, baseline, test_images, ours_std, baseline_std)
-    basis = ("test sampling alone: one seed a side, so the seed spread is unknown"
-             if math.isnan(ours_std) and math.isnan(baseline_std) else "test sampling and the seed spread")
-    gap = baseline - ours
-    if gap > noise:
-        return "reproduced in ordering only", (f"the unlabeled data beats the supervised-only baseline by "
-                                               f"{gap:.2f} points, beyond the noise ({noise:.2f}; {basis}); {scale}")
-    if gap > 0:
-        return "not reproduced", (f"the margin over the supervised-only baseline ({gap:.2f} points) is within "
-                                  f"the noise ({noise:.2f}; {basis}); {scale}")
-    return "not reproduced", f"no gain over the supervised-only baseline ({gap:+.2f} points); {scale}"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -171,14 +401,7 @@ def mean_std(mean: float, std: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f}" + ("" if math.isnan(std) else f" ± {std:.{digits}f}")
 
 
-def not_run(claim: str, paper: str, notebook: str, why: str = "") -> Claim:
+def not_run(claim: str, paper_says: str, notebook: str, why: str = "", counted: bool = True) -> Claim:
     """The claim of a table that has no committed results yet."""
-    return Claim(claim, paper, "—", "—", "not run here",
-                 why or f"no committed cpu results yet: ./run_all.sh {notebook[:2]}")
-
-
-def ordering_claim(claim: str, paper: str, gap: float, agrees: bool, beyond_seed_spread: bool | None,
-                   protocol: str, scale: str) -> Claim:
-    """A :class:`Claim` for an ordering judged by :func:`compare`."""
-    verdict, reason = ordering_verdict(agrees, beyond_seed_spread, scale)
-    return Claim(claim, paper, f"{gap:+.3g} (> 0: the paper's direction)", protocol, verdict, reason)
+    return Claim(claim, paper_says, verdict="not run", counted=counted,
+                 reason=why or f"no committed cpu results yet: ./run_all.sh {notebook[:2]}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +43,20 @@ from ..profiles import by_profile
 from ..train import TrainConfig
 from . import runner
 from .claims import (
+    Arm,
     Claim,
-    baseline_verdict,
-    compare,
+    Ordering,
+    Value,
+    arm_from_row,
     dataset_entry,
-    mean_std,
+    judge,
     not_run,
     number,
-    ordering_claim,
     read_table,
     seed_stats,
-    value_verdict,
+    welch,
 )
+from .health import health_of_mean, runs_arm
 from .protocol import Evaluation, Plan, config_digest
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
@@ -225,6 +227,7 @@ class TestErrorScorer:
     final row in the experiment's ``units`` (:func:`error_columns`)."""
 
     key = "test-error"
+    health_gate = "semi-supervised"  # repro.experiments.health.GATES
 
     def __init__(self, method: SemiSupervisedGAN, test_set: ImageDataset, config: SSLMnistConfig | SSLImageConfig,
                  units: str) -> None:
@@ -243,7 +246,10 @@ class TestErrorScorer:
                 "error_raw_percent": 100 * errors["raw"], "error_average_percent": 100 * errors["average"]}
 
     def final(self, method: SemiSupervisedGAN, seed: int, folder: Path) -> dict[str, Any]:
-        return error_columns(self.errors(method), len(self.labels), self.units)
+        errors = self.errors(method)
+        # the health gate reads the averaged D's error in percent, whatever units the table counts in
+        return {**error_columns(errors, len(self.labels), self.units),
+                **error_columns({"average": errors["average"]}, len(self.labels), "percent")}
 
 
 class SemiSupervised:
@@ -468,6 +474,7 @@ class SampleScorer:
         self.extractor, self.evaluation = extractor, evaluation
         self.reference = real_outputs("cifar10", "test", extractor, evaluation.n_real, data_dir)
         self.key = evaluation.score_key(extractor.name)
+        self.health_gate = "cifar10"  # repro.experiments.health.GATES
 
     def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
         images = sample_generator(generator, n, seed=seed, bn_mode="train")
@@ -703,121 +710,120 @@ def plans(profile: str) -> list[Plan]:
 TITLE = "Improved Techniques for Training GANs (Salimans et al. 2016) — notebooks 10–12"
 
 
+PAPER_SEEDS = 10  # Tables 1, 2 and the SVHN table: mean ± std over 10 seeds or labeled splits (§5.1-§5.2)
+
+
 def claims(root: Path) -> list[Claim]:
     """Tables 1, 2 (with SVHN) and 3 under the committed tables of notebooks 10-12."""
-    return _table1_claims(root) + _table2_claims(root) + _table3_claims(root)
+    return judge(_table1_claims(root) + _table2_claims(root) + _table3_claims(root))
 
 
-def _semisupervised_verdict(ours: float, std: float, paper: float, current: Mapping[str, float] | None,
-                            test_images: int, scale: str) -> tuple[str, str]:
-    """A semi-supervised error: "reproduced" when the averaged D's error is close to the paper's, else judged by
-    the margin of the current D over the supervised-only baseline (``current``: means and stds of both)."""
-    if value_verdict(ours, std, paper):
-        return "reproduced", ""
-    if current is None:
-        return "not reproduced", f"{scale}; no supervised-only baseline to compare with"
-    return baseline_verdict(current["gan"], current["gan_std"], current["supervised"], current["supervised_std"],
-                            test_images, scale)
+def _error_arm(name: str, rows: Sequence[Mapping[str, Any]], column: str, scale: float = 1.0) -> Arm:
+    """Per-seed test errors in percent (``column`` × ``scale``), gated as semi-supervised errors."""
+    percent = [{"run_seed": r.get("run_seed", "?"), "error_percent": number(r[column]) * scale} for r in rows]
+    return runs_arm(name, percent, "error_percent", "semi-supervised")
 
 
-def _table1_claims(root: Path) -> list[Claim]:
-    rows = read_table(root, TABLE1_NOTEBOOK, "table1")
-    if rows is None:
+def _over_labels_alone(claim: str, gan: Arm, supervised: Arm, protocol: str) -> Ordering:
+    """Our extension: the unlabeled data beats the labels alone (current D against the supervised-only D)."""
+    return Ordering(claim, "test error %", gan, supervised, False, "implied (the paper gives no labels-only "
+                    "baseline)", protocol, counted=False)
+
+
+def _table1_claims(root: Path) -> list[Value | Ordering | Claim]:
+    """Per label count: the averaged D's test error against the paper's (a value claim, per seed from
+    ``table1_runs.csv``), and our extension, the current D against the supervised-only baseline."""
+    runs = read_table(root, TABLE1_NOTEBOOK, "table1_runs")
+    if runs is None:
         paper = f"{PAPER_TABLE1[100][0] / 100:.2f}% at 100 labels"
         return [not_run("Table 1: MNIST semi-supervised test errors", paper, TABLE1_NOTEBOOK)]
-    found = []
-    for labels in dict.fromkeys(r["labels"] for r in rows):
-        of_model = {r["model"]: r for r in rows if r["labels"] == labels}
-        gan = next((r for m, r in of_model.items() if m.endswith("averaged D")), None)
-        if gan is None:
+    found: list[Value | Ordering | Claim] = []
+    for labels in dict.fromkeys(r["labels"] for r in runs):
+        gan = [r for r in runs if r["labels"] == labels and r["model"].startswith("K+1")]
+        supervised = [r for r in runs if r["labels"] == labels and r["model"].startswith("supervised")]
+        if not gan:
             continue
-        current = next((r for m, r in of_model.items() if m.endswith("current D")), None)
-        supervised = next((r for m, r in of_model.items() if m.startswith("supervised")), None)
-        ours, std = number(gan["error_percent"]), number(gan["error_percent_std"])
-        paper = number(gan["paper_error_percent"])
-        text = f"{mean_std(ours, std)}%"
-        margin = None
-        if current is not None and supervised is not None:
-            text += (f" (current D {number(current['error_percent']):.2f}%, supervised only: "
-                     f"{number(supervised['error_percent']):.2f}%)")
-            margin = {"gan": number(current["error_percent"]), "gan_std": number(current["error_percent_std"]),
-                      "supervised": number(supervised["error_percent"]),
-                      "supervised_std": number(supervised["error_percent_std"])}
-        verdict, reason = _semisupervised_verdict(ours, std, paper, margin, TEST_IMAGES["mnist"],
-                                                  "the error is not the paper's at CPU scale")
-        protocol = f"{gan['profile']}, {gan['epochs']} epochs (paper 300), {gan['seeds']} seed(s), averaged D"
-        found.append(Claim(f"Table 1: MNIST test error, {labels} labels",
-                           f"{paper:.2f}% ({gan['paper_errors']} errors)", text, protocol, verdict, reason))
+        averaged, current = _error_arm("averaged D", gan, "errors_average", 0.01), _error_arm("current D", gan,
+                                                                                                "errors_raw", 0.01)
+        protocol = f"{gan[0]['profile']}, {gan[0]['epochs']} epochs (paper 300), MNIST test (10,000 images)"
+        paper_errors, paper_std = PAPER_TABLE1[int(labels)]
+        found.append(Value(f"Table 1: MNIST test error, {labels} labels", "test error %", averaged,
+                           paper_errors / 100, paper_std / 100, PAPER_SEEDS, protocol,
+                           beside=f"current D {current.text()}"))
+        if supervised:
+            found.append(_over_labels_alone(f"K+1 GAN beats the labels alone, MNIST {labels} labels", current,
+                                            _error_arm("supervised only", supervised, "errors_raw", 0.01), protocol))
     return found
 
 
-def _table2_claims(root: Path) -> list[Claim]:
-    """Table 2 (CIFAR-10) and the SVHN table: each committed row's error against the paper's."""
+def _table2_claims(root: Path) -> list[Value | Ordering | Claim]:
+    """Table 2 (CIFAR-10) and the SVHN table: each committed run's error against the paper's, and our extension
+    against the supervised-only baseline, per seed from ``runs.csv``."""
 
     def paper_text(dataset: str, labels: int) -> str:
         paper, paper_std = PAPER_ERRORS[dataset].get(labels, (math.nan, math.nan))
-        return "—" if math.isnan(paper) else f"{paper:.2f} ± {paper_std:.2f}%"
+        return "—" if math.isnan(paper) else f"{paper:.2f} ± {paper_std:.2f}% ({PAPER_SEEDS} seeds)"
 
-    rows = read_table(root, TABLE2_NOTEBOOK, "table2_svhn")
-    if rows is None:
+    summary = read_table(root, TABLE2_NOTEBOOK, "table2_svhn")
+    runs = read_table(root, TABLE2_NOTEBOOK, "runs") or []
+    if summary is None:
         return [not_run("Table 2: CIFAR-10 test error, 4,000 labels", paper_text("cifar10", 4000), TABLE2_NOTEBOOK)]
-    margins = {(r["dataset"], int(float(r["labels"]))): r
-               for r in read_table(root, TABLE2_NOTEBOOK, "supervised_margin") or ()}
-    found = []
-    for row in rows:
+    found: list[Value | Ordering | Claim] = []
+    for row in summary:
         dataset, labels = row["dataset"], int(float(row["labels"]))
         claim = f"{'Table 2: CIFAR-10' if dataset == 'cifar10' else 'SVHN table:'} test error, {labels:,} labels"
         if row.get("status", "").startswith("not run"):
             found.append(not_run(claim, paper_text(dataset, labels), TABLE2_NOTEBOOK, row["status"]))
             continue
-        ours, std = number(row["error_average_percent_mean"]), number(row["error_average_percent_std"])
+        of_setting = [r for r in runs if r["dataset"] == dataset and int(float(r["labels"])) == labels]
+        gan = [r for r in of_setting if r["model"].startswith("K+1")]
+        supervised = [r for r in of_setting if r["model"].startswith("supervised")]
         iterations, _ = dataset_entry(row["schedule"], dataset)
         d_widths, g_width = dataset_entry(row["widths"], dataset)
         protocol = (f"{row['profile']}, {iterations} iterations (paper {PAPER_EPOCHS[dataset]:,} epochs), "
-                    f"D widths {d_widths}, G width {g_width}, {row['seeds']} seed(s), averaged D")
-        margin = margins.get((dataset, labels))
-        text = f"{mean_std(ours, std)}%"
-        current = None
-        if margin is not None:  # as Table 1: current D against current D, beyond the noise
-            text += (f" (current D {number(margin['gan_error_raw_percent_mean']):.2f}%, supervised only: "
-                     f"{number(margin['supervised_error_percent_mean']):.2f}%)")
-            current = {"gan": number(margin["gan_error_raw_percent_mean"]),
-                       "gan_std": number(margin.get("gan_error_raw_percent_std")),
-                       "supervised": number(margin["supervised_error_percent_mean"]),
-                       "supervised_std": number(margin.get("supervised_error_percent_std"))}
-        paper = PAPER_ERRORS[dataset].get(labels, (math.nan,))[0]
-        verdict, reason = _semisupervised_verdict(ours, std, paper, current, TEST_IMAGES[dataset],
-                                                  "CPU scale: a few epochs at a third of the paper's width")
-        found.append(Claim(claim, paper_text(dataset, labels), text, protocol, verdict, reason))
+                    f"D widths {d_widths}, G width {g_width}, the whole test split")
+        paper, paper_std = PAPER_ERRORS[dataset][labels]
+        current = _error_arm("current D", gan, "error_raw_percent")
+        found.append(Value(claim, "test error %", _error_arm("averaged D", gan, "error_average_percent"), paper,
+                           paper_std, PAPER_SEEDS, protocol, beside=f"current D {current.text()}"))
+        if supervised:
+            found.append(_over_labels_alone(f"K+1 GAN beats the labels alone, {dataset} {labels:,} labels", current,
+                                            _error_arm("supervised only", supervised, "error_raw_percent"),
+                                            protocol))
     return found
 
 
-def _table3_claims(root: Path) -> list[Claim]:
-    """Table 3: "our methods" scores a higher IS than each ablation column, per score extractor. The paper's
-    Inception Scores are not comparable with the project classifier's, so only the ordering is judged, by
-    :func:`~repro.experiments.claims.compare`."""
+def _table3_claims(root: Path) -> list[Ordering | Claim]:
+    """Table 3: "our methods" scores a higher IS than each ablation column, per score extractor, with the FID of
+    the same samples beside. Only the column means and seed stds are committed (``table3.csv``), so the health
+    gate reads each column's mean IS. The paper's Inception Scores are not comparable with the project
+    classifier's: only the ordering is judged."""
     rows = read_table(root, TABLE3_NOTEBOOK, "table3")
     if rows is None:
         paper, paper_std = PAPER_TABLE3["our methods"]
         return [not_run("Table 3: IS of 'our methods' vs the ablations", f"{paper} ± {paper_std}", TABLE3_NOTEBOOK)]
 
-    def inception_score(row: Mapping[str, str]) -> dict[str, str]:  # table3.csv names the mean is_mean
-        return {"is": row["is_mean"], "is_std_over_seeds": row["is_std_over_seeds"]}
+    def arm(column: str, row: Mapping[str, str], metric: str) -> Arm:  # metric: is_mean or fid_mean
+        scores = arm_from_row(column, row, metric, metric.removesuffix("_mean") + "_std_over_seeds")
+        mean_is = arm_from_row(column, row, "is_mean", "is_std_over_seeds")
+        return replace(scores, unhealthy=health_of_mean(mean_is, "cifar10"),
+                       health_basis="per-run IS not committed: gated on the column's mean")
 
-    found = []
+    found: list[Ordering | Claim] = []
     for extractor in dict.fromkeys(r["extractor"] for r in rows):
         by_column = {r["column"]: r for r in rows if r["extractor"] == extractor}
         ours = by_column.get("our methods")
         if ours is None:
             continue
         protocol = (f"{ours['profile']}, {ours['iterations']} iterations, D widths {ours['d_widths']}, "
-                    f"G width {ours['g_width']}, {ours['seeds']} seed(s), {ours['n_samples']} samples, {extractor}")
+                    f"G width {ours['g_width']}, {ours['n_samples']} samples, {extractor}")
         for column, worse in by_column.items():
             if column in ("our methods", "real data"):
                 continue
-            judged = compare(inception_score(ours), inception_score(worse), "is", higher_better=True)
-            found.append(ordering_claim(
-                f"Table 3: 'our methods' better than {column} (IS)",
-                f"{PAPER_TABLE3['our methods'][0]} vs {PAPER_TABLE3[column][0]} (Inception)", judged["our_gap"],
-                judged["agrees"], judged["beyond_seed_spread"], protocol, f"IS from {extractor}, at CPU scale"))
+            fid = welch(arm("our methods", ours, "fid_mean"), arm(column, worse, "fid_mean"), higher_better=False)
+            found.append(Ordering(
+                f"Table 3: 'our methods' better than {column} (IS)", "classifier IS",
+                arm("our methods", ours, "is_mean"), arm(column, worse, "is_mean"), True,
+                f"{PAPER_TABLE3['our methods'][0]} vs {PAPER_TABLE3[column][0]} (Inception)", protocol,
+                f"FID {fid.estimate:+.3g} [{fid.ci_low:.3g}, {fid.ci_high:.3g}]" if fid else ""))
     return found

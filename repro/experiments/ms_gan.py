@@ -30,7 +30,8 @@ from ..nets.stacked_mnist import stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
-from .claims import Claim, compare, not_run, ordering_claim, read_table
+from .claims import Claim, Ordering, arm_from_row, difference_columns, judge, not_run, read_table, welch
+from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
 
 STACKED_NOTEBOOK = "30_ms_gan_stacked_mnist"
@@ -135,6 +136,7 @@ class ModeScorer:
     def __init__(self, classifier: Any, evaluation: Evaluation) -> None:
         self.classifier, self.evaluation = classifier, evaluation
         self.key = evaluation.score_key(classifier.name)
+        self.health_gate = "stacked_mnist"  # repro.experiments.health.GATES
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]:
         scores, _ = stacked_mnist_scores(generator, self.classifier, self.evaluation.eval_samples, seed)
@@ -286,6 +288,7 @@ class FeatureScorer:
     def __init__(self, extractor: Any, reference: Any, evaluation: Evaluation) -> None:
         self.extractor, self.reference, self.evaluation = extractor, reference, evaluation
         self.key = evaluation.score_key(extractor.name)
+        self.health_gate = "cifar10"  # repro.experiments.health.GATES
 
     def scores(self, generator: torch.nn.Module, n: int, seed: int,
                metrics: Sequence[str] = ("is", "fid", "kid")) -> dict[str, Any]:
@@ -342,59 +345,75 @@ def plans(profile: str) -> list[Plan]:
 # Claims
 
 TITLE = "MS-GAN (Tran et al. 2019) — notebooks 30–31"
-SCALE = "values use the project's classifier, at CPU scale"
 
 
 def orderings(table: Sequence[Mapping[str, Any]], metric: str, higher_better: bool,
               group_key: str) -> list[dict[str, Any]]:
     """Each :data:`CLAIMED_PAIRS` ordering on ``metric`` per value of ``group_key`` (the discriminator size or
-    the backbone), judged by :func:`~repro.experiments.claims.compare` on a table of
-    :func:`~repro.experiments.claims.summarise` rows."""
+    the backbone), on a table of :func:`~repro.experiments.claims.summarise` rows: the difference in the claimed
+    direction, its 95% Welch interval and unadjusted p-value (:func:`~repro.experiments.claims.difference_columns`;
+    the summary adjusts within the paper's claims)."""
     rows = []
     for group in dict.fromkeys(r[group_key] for r in table):
         ours = {r["model"]: r for r in table if r[group_key] == group}
         for better, worse in CLAIMED_PAIRS:
             if better in ours and worse in ours:
+                arms = [arm_from_row(name, ours[name], metric) for name in (better, worse)]
                 rows.append({group_key: group, "metric": metric, "claimed_better": better, "claimed_worse": worse,
-                             **compare(ours[better], ours[worse], metric, higher_better)})
+                             **difference_columns(*arms, higher_better)})
     return rows
 
 
+# (column, higher better, name): the claim's primary metric first; the others come from the same samples and are
+# shown beside it, not counted again
 STACKED_METRICS = (("modes", True, "modes"), ("kl_to_uniform", False, "KL to uniform"))
-CIFAR_METRICS = (("fid", False, "FID (lower)"), ("kid_mean", False, "KID (lower)"))
+CIFAR_METRICS = (("fid", False, "FID"), ("kid_mean", False, "KID"))
 
 
-def _claims_of(table: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str, bool, str]], group_key: str,
-               paper: str, protocol: Callable[[Mapping[str, Any]], str]) -> list[Claim]:
-    """Every claimed ordering of one committed summary table, per ``metrics`` entry (column, higher better,
-    name) and value of ``group_key``; ``protocol`` describes a group from its first row."""
+def _orderings_of(runs: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str, bool, str]], group_key: str,
+                  dataset: str, paper_says: str, protocol: Callable[[Mapping[str, Any]], str]) -> list[Ordering]:
+    """Every :data:`CLAIMED_PAIRS` ordering of one notebook's per-run table, per value of ``group_key``: judged on
+    the first of ``metrics``, the others beside it; every run passes the gate of ``dataset`` or the claim is
+    untestable."""
+    (metric, higher_better, name), *others = metrics
     found = []
-    for metric, higher_better, name in metrics:
-        for row in orderings(table, metric, higher_better, group_key):
-            first = next(r for r in table if r[group_key] == row[group_key])
-            found.append(ordering_claim(
-                f"{row['claimed_better']} better than {row['claimed_worse']} ({name}), {row[group_key]}", paper,
-                row["our_gap"], row["agrees"], row["beyond_seed_spread"], protocol(first), SCALE))
+    for group in dict.fromkeys(r[group_key] for r in runs):
+        of_model = {model: [r for r in runs if r[group_key] == group and r["model"] == model] for model in MODELS}
+        for better, worse in CLAIMED_PAIRS:
+            if not of_model[better] or not of_model[worse]:
+                continue
+            beside = []
+            for column, higher, label in others:
+                d = welch(*(runs_arm(m, of_model[m], column, dataset) for m in (better, worse)), higher)
+                if d is not None:
+                    beside.append(f"{label} {d.estimate:+.3g} [{d.ci_low:.3g}, {d.ci_high:.3g}]")
+            found.append(Ordering(
+                f"{better} better than {worse} ({name}), {group}", name,
+                runs_arm(better, of_model[better], metric, dataset), runs_arm(worse, of_model[worse], metric, dataset),
+                higher_better, paper_says, protocol(of_model[better][0]), "; ".join(beside)))
     return found
 
 
 def claims(root: Path) -> list[Claim]:
-    """MS-GAN's and SSGAN's orderings under the committed tables of notebooks 30 and 31."""
-    found = []
-    stacked = read_table(root, STACKED_NOTEBOOK, "stacked_mnist")
+    """MS-GAN's and SSGAN's orderings under the committed per-run tables of notebooks 30 and 31: Stacked-MNIST
+    modes (KL beside), CIFAR-10 FID (KID beside)."""
+    found: list[Ordering | Claim] = []
+    stacked = read_table(root, STACKED_NOTEBOOK, "runs")
     if stacked is None:
         found.append(not_run("Stacked-MNIST: MS-GAN covers more modes than SSGAN", "not available to us",
                              STACKED_NOTEBOOK))
     else:
-        found += _claims_of(stacked, STACKED_METRICS, "discriminator", "claimed (numbers not available to us)",
-                            lambda run: (f"{run['profile']}, Stacked-MNIST {run['discriminator']}, {run['iterations']} "
-                                         f"iterations, seeds {run['seed']}, {run['n_samples']} samples"))
-    cifar = read_table(root, CIFAR_NOTEBOOK, "fid_table")
+        found += _orderings_of(
+            stacked, STACKED_METRICS, "discriminator", "stacked_mnist", "claimed (numbers not available to us)",
+            lambda run: (f"{run['profile']}, Stacked-MNIST {run['discriminator']}, {run['iterations']} iterations, "
+                         f"{run['n_samples']} samples, {run.get('extractor') or 'project MNIST classifier'}"))
+    cifar = read_table(root, CIFAR_NOTEBOOK, "runs")
     if cifar is None:
         found.append(not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN",
                              f"{PAPER_FID['cifar10']:.2f} (MS-DistGAN, ResNet)", CIFAR_NOTEBOOK))
     else:
-        found += _claims_of(cifar, CIFAR_METRICS, "backbone", "claimed (per-backbone numbers not available to us)",
-                            lambda run: (f"{run['profile']}, CIFAR-10 {run['backbone']}, {run['iterations']} G steps, "
-                                         f"width {run['width']}, seeds {run['seed']}, project classifier features"))
-    return found
+        found += _orderings_of(
+            cifar, CIFAR_METRICS, "backbone", "cifar10", "claimed (per-backbone numbers not available to us)",
+            lambda run: (f"{run['profile']}, CIFAR-10 {run['backbone']}, {run['iterations']} G steps, width "
+                         f"{run['width']}, {run['n_fake']} samples, features of {run['extractor']}"))
+    return judge(found)

@@ -65,9 +65,12 @@ class Evaluation:
 class Scorer(Protocol):
     """The scores of one run: ``key`` names the kept final row (``scores-<key>`` in the run folder; it changes
     with whatever changes the scores: extractor, sample counts); ``along_training`` is logged to eval.csv;
-    ``final`` makes the run's row, and may keep per-sample artefacts (a mode histogram) in the run ``folder``."""
+    ``final`` makes the run's row, and may keep per-sample artefacts (a mode histogram) in the run ``folder``.
+    ``health_gate`` names the training-health gate the final row is checked by (:data:`.health.GATES`; the runner
+    records it in the row); a scorer without one records none."""
 
     key: str
+    health_gate: str | None
 
     def along_training(self, step: int, generator: torch.nn.Module, seed: int) -> dict[str, float]: ...
 

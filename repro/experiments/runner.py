@@ -25,6 +25,7 @@ from ..methods.base import GANMethod
 from ..parallel import map_in_processes
 from ..run_folder import trained_method_state
 from ..train import train
+from . import health
 from .protocol import CURVE_SCORE_SEED_OFFSET, FINAL_SCORE_SEED_OFFSET, Evaluation, Experiment, Plan, Scorer
 
 
@@ -66,6 +67,8 @@ def run(experiment: Experiment, config: Any, root: str | os.PathLike, data_dir: 
     scores = scorer.final(method, config.seed + FINAL_SCORE_SEED_OFFSET, folder)
     seconds = None if result.train_seconds is None else round(result.train_seconds, 1)
     row = {**experiment.columns(config), **scores, "steps_trained": result.step, "wall_seconds": seconds}
+    if (gate_name := getattr(scorer, "health_gate", None)) is not None:  # the gate's value, recorded per run
+        row.update(health.health_columns(gate_name, health.gate(gate_name).value(scores)))
     return keep_row(kept_dir, row)
 
 

@@ -1,6 +1,6 @@
 """repro.experiments.am_gan: Table 1 models train, resume, score and summarise end to end through the runner on a
 toy MNIST mirror (zero-padded to 32x32), with tiny networks and the smoke classifier; notebook 21's plan reuses
-notebook 20's runs; the claims judge the committed tables by the one ordering rule."""
+notebook 20's runs; the claims judge the committed runs by the one rule, behind the health gate."""
 
 from __future__ import annotations
 
@@ -80,23 +80,21 @@ def summary_row(variant, is_mean, am, std=0.1, dataset="cifar10", labeling="dyna
             "am_score": am, "is_mean_std_over_seeds": std, "am_score_std_over_seeds": std}
 
 
-def test_orderings_compare_our_means_with_the_paper_s_pairs():
+def test_orderings_give_the_paper_s_pairs_their_difference_and_interval():
     table = [summary_row("GAN", 3.0, 0.9), summary_row("LabelGAN", 3.5, 1.0), summary_row("AM-GAN", 3.55, 0.5)]
     found = {(r["metric"], r["paper_better"], r["paper_worse"]): r for r in am_gan.orderings(table)}
     assert len(found) == 6  # 3 pairs x 2 metrics, dynamic only
-    assert found[("is_mean", "AM-GAN", "GAN")]["agrees"] and found[("is_mean", "AM-GAN", "GAN")]["beyond_seed_spread"]
-    close = found[("is_mean", "AM-GAN", "LabelGAN")]
-    assert close["agrees"] and not close["beyond_seed_spread"]  # 0.05 apart, spread 0.14
+    ahead = found[("is_mean", "AM-GAN", "GAN")]
+    assert ahead["difference"] == pytest.approx(0.55) and ahead["ci_low"] < 0.55 < ahead["ci_high"]
     # AM Score is lower-better: the paper has LabelGAN (0.13) better than GAN (0.45); ours says the opposite
-    flipped = found[("am_score", "LabelGAN", "GAN")]
-    assert flipped["our_gap"] == pytest.approx(-0.1) and not flipped["agrees"]
-    # one seed: no spread to judge the gap by
+    assert found[("am_score", "LabelGAN", "GAN")]["difference"] == pytest.approx(-0.1)
+    # one seed: no interval
     single = am_gan.orderings([summary_row("GAN", 3.0, 0.9, math.nan), summary_row("AM-GAN", 3.5, 0.5, math.nan)])
-    assert single[0]["agrees"] and single[0]["beyond_seed_spread"] is None
+    assert single[0]["difference"] == pytest.approx(0.5) and math.isnan(single[0]["ci_low"])
     # the same pairs on a second dataset: only that dataset's rows are compared, and rows say which
     mnist = [{**r, "dataset": "mnist", "is_mean": -r["is_mean"]} for r in table]
     on_mnist = {(r["metric"], r["paper_better"], r["paper_worse"]): r for r in am_gan.orderings(table + mnist, "mnist")}
-    assert not on_mnist[("is_mean", "AM-GAN", "GAN")]["agrees"]
+    assert on_mnist[("is_mean", "AM-GAN", "GAN")]["difference"] < 0
     assert {r["dataset"] for r in on_mnist.values()} == {"mnist"}
 
 
@@ -113,11 +111,16 @@ def test_notebook_21_reuses_notebook_20_s_runs(profile):
         am_gan.analysis_plan(profile, seed=7)
 
 
-PROTOCOL = {"profile": "cpu", "seed": "[0, 1]", "iterations": 600, "widths": "(24, 16)", "n_samples": 5000}
+PROTOCOL = {"profile": "cpu", "seed": "[0, 1, 2]", "iterations": 600, "widths": "(24, 16)", "n_samples": 5000}
 
 
-def write_results(root: Path, table: list[dict], kl: list[float], entropy: list[float]) -> None:
-    results.write_table(table, root / am_gan.NOTEBOOK, "table1", PROTOCOL)
+def run_rows(variant: str, is_values, am: float, dataset: str = "cifar10", labeling: str = "dynamic") -> list[dict]:
+    return [{"dataset": dataset, "variant": variant, "labeling": labeling, "run_seed": seed, "is_mean": value,
+             "am_score": am + 0.01 * seed, "extractor": "cifar10-convnet-abc"} for seed, value in enumerate(is_values)]
+
+
+def write_results(root: Path, runs: list[dict], kl: list[float], entropy: list[float]) -> None:
+    results.write_table(runs, root / am_gan.NOTEBOOK, "runs", PROTOCOL)
     defects = [{"extractor": "cifar10-convnet", "experiment": "imbalance", "setting": s, "am_marginal_kl": k,
                 "am_entropy": e} for s, k, e in zip((0.0, 0.5, 0.9), kl, entropy, strict=True)]
     defects.append({"extractor": "cifar10 (Inception)", "experiment": "imbalance", "setting": 1.0,
@@ -125,29 +128,28 @@ def write_results(root: Path, table: list[dict], kl: list[float], entropy: list[
     results.write_table(defects, root / am_gan.ANALYSIS_NOTEBOOK, "defects", {"profile": "cpu", "n_subset": 500})
 
 
-def test_claims_judge_the_committed_tables(tmp_path):
-    assert [c.verdict for c in am_gan.claims(tmp_path)] == ["not run here", "not run here"]
+def test_claims_judge_the_committed_runs(tmp_path):
+    assert [c.verdict for c in am_gan.claims(tmp_path)] == ["not run", "not run"]
 
-    # AM-GAN ahead of GAN beyond the spread on both scores; behind LabelGAN on IS; AC-GAN*+ within the spread
-    table = [summary_row("GAN", 3.0, 0.9), summary_row("AC-GAN*", 3.1, 0.95), summary_row("AC-GAN*+", 3.15, 0.92),
-             summary_row("LabelGAN", 4.0, 0.6), summary_row("AM-GAN", 3.8, 0.5),
-             summary_row("AM-GAN", 1.0, 9.0, labeling="predefined")]  # predefined rows are not claimed
-    write_results(tmp_path, table, kl=[0.0, 0.3, 1.0], entropy=[0.60, 0.61, 0.60])
+    # AM-GAN well ahead of GAN; behind LabelGAN; AC-GAN*+ within the noise of AC-GAN*
+    runs = (run_rows("GAN", (3.0, 3.1, 2.9), 0.9) + run_rows("AC-GAN*", (3.1, 3.4, 2.8), 0.95)
+            + run_rows("AC-GAN*+", (3.15, 3.5, 2.9), 0.92) + run_rows("LabelGAN", (4.6, 4.7, 4.65), 0.6)
+            + run_rows("AM-GAN", (3.8, 3.9, 3.85), 0.5) + run_rows("AM-GAN", (9.0,) * 3, 0.5, labeling="predefined")
+            + run_rows("AM-GAN", (3.8, 3.9, 3.85), 0.5, dataset="mnist") + run_rows("GAN", (1.2, 1.3, 1.2), 0.9,
+                                                                                     dataset="mnist"))
+    write_results(tmp_path, runs, kl=[0.0, 0.3, 1.0], entropy=[0.60, 0.61, 0.60])
     found = {c.claim: c for c in am_gan.claims(tmp_path)}
-    assert len(found) == 2 * len(am_gan.KEY_PAIRS) + 1
-    ahead = found["AM-GAN better than GAN (IS)"]
-    assert ahead.verdict == "reproduced in ordering only" and ahead.ours.startswith("+0.8")
-    assert ahead.paper == "8.83 vs 7.04 (CIFAR-10)" and ahead.protocol.startswith("cpu, cifar10, 600 iterations")
-    assert found["AM-GAN better than GAN (AM Score)"].verdict == "reproduced in ordering only"
-    behind = found["AM-GAN better than LabelGAN (IS)"]
-    assert behind.verdict == "not reproduced" and behind.reason == "the opposite ordering in our runs"
-    close = found["AC-GAN*+ better than AC-GAN* (IS)"]
-    assert close.verdict == "not reproduced" and "within the seed spread" in close.reason
+    assert len(found) == len(am_gan.KEY_PAIRS) + 1 + 1  # CIFAR-10 pairs, the analysis, one MNIST pair
+    ahead = found["AM-GAN better than GAN (IS), cifar10"]
+    assert ahead.verdict == "supported" and ahead.difference == pytest.approx(0.85) and ahead.counted
+    assert ahead.paper_says.startswith("IS 8.83 vs 7.04") and ahead.protocol.startswith("cpu, cifar10, 600 iterations")
+    assert ahead.beside.startswith("AM Score +0.4")  # the same samples' AM Score: beside, not a second claim
+    assert found["AM-GAN better than LabelGAN (IS), cifar10"].verdict == "contradicted"
+    assert found["AC-GAN*+ better than AC-GAN* (IS), cifar10"].verdict == "inconclusive"
+    mnist = found["AM-GAN better than GAN (IS), mnist"]
+    assert not mnist.counted and mnist.verdict == "untestable at this scale"  # our extension; GAN's IS < 2
     assert found[next(c for c in found if c.startswith("AM Score:"))].verdict == "reproduced"
 
-    write_results(tmp_path, [{**r, "is_mean": -r["is_mean"]} for r in table], kl=[0.0, 1.0, 0.3],
-                  entropy=[0.6, 0.61, 0.6])
+    write_results(tmp_path, runs, kl=[0.0, 1.0, 0.3], entropy=[0.6, 0.61, 0.6])
     found = {c.claim: c for c in am_gan.claims(tmp_path)}
-    assert found["AM-GAN better than GAN (IS)"].verdict == "not reproduced"
-    assert found["AM-GAN better than LabelGAN (IS)"].verdict == "reproduced in ordering only"
     assert found[next(c for c in found if c.startswith("AM Score:"))].verdict == "not reproduced"

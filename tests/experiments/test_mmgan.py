@@ -54,16 +54,21 @@ def test_one_plan_per_dataset_and_their_table_protocol():
 
 
 def test_claims_judge_mmgan_against_both_baselines(tmp_path):
-    protocol = {"profile": "cpu", "seed": "{'mnist': [0, 1]}", "iterations": "{'mnist': 1000}",
-                "n_samples": "{'mnist': 10000}"}
-    rows = [{"dataset": "mnist", "model": m, "fid": fid, "fid_std_over_seeds": 1.0, **protocol}
-            for m, fid in (("DCGAN", 30.0), ("FM", 10.0), ("MMGAN", 20.0))]
-    write_csv(tmp_path / mmgan.NOTEBOOK, "comparison", rows)
+    protocol = {"profile": "cpu", "seed": "{'mnist': [0, 1, 2]}", "iterations": "{'mnist': 1000}",
+                "n_samples": "{'mnist': 10000}", "extractor": "mnist-convnet-abc"}
+    rows = [{"dataset": "mnist", "model": m, "run_seed": seed, "fid": fid + seed, "is_mean": 4.0 + 0.1 * seed,
+             **protocol} for m, fid in (("DCGAN", 30.0), ("FM", 10.0), ("MMGAN", 20.0)) for seed in range(3)]
+    write_csv(tmp_path / mmgan.NOTEBOOK, "runs", rows)
     found = {c.claim: c for c in mmgan.claims(tmp_path)}
-    assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "reproduced in ordering only"
-    assert found["MMGAN better than FM (fid, mnist)"].reason == "the opposite ordering in our runs"
-    assert "mnist, 1000 iterations, seeds [0, 1], 10000 samples" in found["MMGAN better than FM (fid, mnist)"].protocol
-    assert [c.verdict for c in mmgan.claims(tmp_path / "nothing")] == ["not run here"]
+    assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "supported"
+    assert found["MMGAN better than FM (fid, mnist)"].verdict == "contradicted"
+    assert "mnist, 1000 iterations, 10000 samples" in found["MMGAN better than FM (fid, mnist)"].protocol
+    assert found["MMGAN better than FM (fid, mnist)"].beside.startswith("classifier IS")
+    rows[0]["is_mean"] = 1.01  # one DCGAN run collapsed
+    write_csv(tmp_path / mmgan.NOTEBOOK, "runs", rows)
+    found = {c.claim: c for c in mmgan.claims(tmp_path)}
+    assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "untestable at this scale"
+    assert [c.verdict for c in mmgan.claims(tmp_path / "nothing")] == ["not run"]
 
 
 def test_configs_refuse_bad_input():

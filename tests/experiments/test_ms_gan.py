@@ -1,6 +1,7 @@
 """repro.experiments.ms_gan: the Stacked-MNIST runs train, resume, score modes and summarise end to end through the
-runner on a toy MNIST mirror with the smoke classifier; orderings compare gaps with seed spreads; the plans hold
-every run of notebooks 30 and 31; claims read the committed tables; configs refuse bad input."""
+runner on a toy MNIST mirror with the smoke classifier; orderings give differences with Welch intervals; the plans hold
+every run of notebooks 30 and 31; claims judge the committed runs behind the health gate; configs refuse bad
+input."""
 
 from __future__ import annotations
 
@@ -41,38 +42,44 @@ def test_stacked_runs_train_resume_and_score(toy_mnist):
         ms_gan.mode_histogram(ms_gan.StackedMNISTConfig(seed=9), root)
 
 
-def test_orderings_compare_gaps_with_the_seed_spread():
+def test_orderings_give_the_difference_its_interval_and_p_value():
     rows = [{"discriminator": "K/4", "model": m, "run_seed": s, "modes": v}
-            for m, values in (("SSGAN", (100, 110)), ("MS-GAN", (200, 210)), ("GAN", (150, 250)))
+            for m, values in (("SSGAN", (100, 110, 105)), ("MS-GAN", (200, 210, 190)), ("GAN", (150, 250, 90)))
             for s, v in enumerate(values)]
     table = claims.summarise(rows, ["discriminator", "model"], ["modes"])
     assert [r["model"] for r in table] == ["SSGAN", "MS-GAN", "GAN"]
-    assert table[1]["modes"] == 205 and table[1]["modes_std_over_seeds"] == pytest.approx(math.sqrt(50))
+    assert table[1]["modes"] == 200 and table[1]["modes_std_over_seeds"] == pytest.approx(10.0)
     found = {(c["claimed_better"], c["claimed_worse"]): c for c in ms_gan.orderings(table, "modes", True,
                                                                                     "discriminator")}
-    assert found[("MS-GAN", "SSGAN")]["agrees"] and found[("MS-GAN", "SSGAN")]["beyond_seed_spread"]
-    assert found[("MS-GAN", "GAN")]["agrees"] and not found[("MS-GAN", "GAN")]["beyond_seed_spread"]
-    assert not found[("SSGAN", "GAN")]["agrees"]
+    clear = found[("MS-GAN", "SSGAN")]
+    assert clear["difference"] == pytest.approx(95) and 0 < clear["ci_low"] < 95 < clear["ci_high"]
+    assert clear["p_unadjusted"] < 0.01 and clear["seeds_better"] == 3
+    assert found[("MS-GAN", "GAN")]["ci_low"] < 0 < found[("MS-GAN", "GAN")]["ci_high"]  # within the noise
     lower = {(c["claimed_better"], c["claimed_worse"]): c for c in ms_gan.orderings(table, "modes", False,
                                                                                     "discriminator")}
-    assert lower[("MS-GAN", "SSGAN")]["our_gap"] == -100
+    assert lower[("MS-GAN", "SSGAN")]["difference"] == pytest.approx(-95)
     assert ms_gan.orderings([r for r in table if r["model"] != "GAN"], "modes", True, "discriminator")[0][
         "claimed_worse"] == "SSGAN"  # pairs with a model we did not run are left out, not an error
 
 
-def test_claims_read_the_committed_tables_and_judge_both_directions(tmp_path):
-    protocol = {"profile": "cpu", "seed": "[0, 1, 2]", "iterations": 2500, "n_samples": 25600}
-    table = [{"discriminator": "K/4", "model": model, "modes": modes, "modes_std_over_seeds": 2.0,
-              "kl_to_uniform": kl, "kl_to_uniform_std_over_seeds": 0.01, **protocol}
-             for model, modes, kl in (("GAN", 10, 3.0), ("SSGAN", 50, 2.0), ("MS-GAN", 20, 2.5))]
-    write_csv(tmp_path / ms_gan.STACKED_NOTEBOOK, "stacked_mnist", table)
+def test_claims_judge_the_committed_runs_with_the_health_gate(tmp_path):
+    protocol = {"profile": "cpu", "iterations": 2500, "n_samples": 25600, "extractor": "mnist-convnet-abc"}
+    modes = {"GAN": (100, 110, 105), "SSGAN": (300, 320, 310), "MS-GAN": (200, 220, 210)}
+    runs = [{"discriminator": d, "model": model, "run_seed": seed, "modes": value + (d == "K/2") * 500,
+             "kl_to_uniform": 3.0 - value / 1000, **protocol}
+            for d in ("K/4", "K/2") for model, values in modes.items() for seed, value in enumerate(values)]
+    runs[0]["modes"] = 1  # one GAN K/4 run collapsed
+    write_csv(tmp_path / ms_gan.STACKED_NOTEBOOK, "runs", runs)
     found = {c.claim: c for c in ms_gan.claims(tmp_path)}
-    assert found["SSGAN better than GAN (modes), K/4"].verdict == "reproduced in ordering only"
-    assert found["MS-GAN better than SSGAN (modes), K/4"].verdict == "not reproduced"
-    assert found["MS-GAN better than SSGAN (modes), K/4"].reason == "the opposite ordering in our runs"
-    assert found["SSGAN better than GAN (KL to uniform), K/4"].verdict == "reproduced in ordering only"
-    assert "cpu, Stacked-MNIST K/4, 2500 iterations" in found["SSGAN better than GAN (modes), K/4"].protocol
-    not_run = [c for c in found.values() if c.verdict == "not run here"]
+    assert found["SSGAN better than GAN (modes), K/2"].verdict == "supported"
+    assert found["MS-GAN better than SSGAN (modes), K/2"].verdict == "contradicted"
+    gated = found["SSGAN better than GAN (modes), K/4"]
+    assert gated.verdict == "untestable at this scale" and "GAN seed 0: modes 1 < 10" in gated.reason
+    assert found["MS-GAN better than SSGAN (modes), K/4"].verdict == "contradicted"  # its runs are healthy
+    assert "KL to uniform" in found["SSGAN better than GAN (modes), K/2"].beside  # same samples: beside, not counted
+    assert not any("KL" in claim for claim in found)
+    assert "cpu, Stacked-MNIST K/4, 2500 iterations" in gated.protocol and "mnist-convnet-abc" in gated.protocol
+    not_run = [c for c in found.values() if c.verdict == "not run"]
     assert [c.claim for c in not_run] == ["CIFAR-10: MS-GAN reaches a lower FID than SSGAN"]
 
 

@@ -36,6 +36,8 @@ class ToyConfig:
 
 
 class ToyScorer:
+    health_gate = "cifar10"  # IS >= 2: the toy's IS of 1 fails it
+
     def __init__(self, calls: list, key: str) -> None:
         self.calls, self.key = calls, key
 
@@ -47,7 +49,7 @@ class ToyScorer:
     def final(self, method, seed, folder):
         self.calls.append(("final", seed))
         (folder / "artefact.txt").write_text("kept beside the run")
-        return {"first_weight": float(next(method.generator.parameters()).detach().flatten()[0])}
+        return {"first_weight": float(next(method.generator.parameters()).detach().flatten()[0]), "is_mean": 1.0}
 
 
 class ToyExperiment:
@@ -96,6 +98,7 @@ def test_a_run_trains_on_the_picked_device_scores_with_offset_seeds_and_keeps_it
     assert toy.calls[-1] == ("final", 5 + FINAL_SCORE_SEED_OFFSET)
     assert list(row)[:3] == ["model", "run_seed", "first_weight"] and row["steps_trained"] == 3
     assert row["wall_seconds"] is not None and row["wall_seconds"] >= 0
+    assert (row["health_gate"], row["health_value"], row["healthy"]) == ("classifier IS ≥ 2", 1.0, False)
     folder = tmp_path / toy.run_name(config)
     assert (folder / "artefact.txt").exists() and (folder / "scores-toy-10" / "result.json").exists()
     assert runner.read_log(folder)[0]["step"] == 2
