@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from repro.experiments import health
+from repro.experiments.claims import read_table
 from repro.metrics.inception_score import inception_score_no_split
+from repro.paths import REPO_ROOT
 
 
 def test_one_repeated_image_fails_and_real_data_passes_every_image_gate():
@@ -59,3 +61,19 @@ def test_the_gate_reads_its_quantity_from_a_run_s_row_in_the_units_the_row_has()
     semi = health.gate("semi-supervised")
     assert semi.value({"error_average_percent": 60.4}) == 60.4
     assert math.isnan(semi.value({"errors_raw": 10}))  # the averaged D decides; a row without it is unknown
+
+
+def test_the_gates_pass_the_committed_real_data_and_fail_the_committed_collapsed_runs():
+    root = REPO_ROOT / "results" / "cpu"
+    real = read_table(root, "01_metrics_sanity", "real_data_scores")
+    assert real, "notebook 01's committed real-data scores are missing"
+    for row in real:  # real train and test images of each dataset, under the score classifier
+        assert health.gate(row["dataset"]).passes(row["is_mean"]), row
+    (stacked,) = read_table(root, "01_metrics_sanity", "stacked_mnist_real")
+    assert health.gate("stacked_mnist").passes(stacked["modes_predicted"])
+    # what the issue found collapsed: Stacked-MNIST GAN K/4 (1 mode in every seed), Table 3 (IS ~1.03)
+    runs = read_table(root, "30_ms_gan_stacked_mnist", "runs")
+    gan_k4 = [r for r in runs if r["model"] == "GAN" and r["discriminator"] == "K/4"]
+    assert len(health.unhealthy_runs(gan_k4, "stacked_mnist")) == len(gan_k4) == 3
+    ours = next(r for r in read_table(root, "12_improved_gan_cifar_ablation", "table3") if r["column"] == "our methods")
+    assert not health.gate("cifar10").passes(ours["is_mean"])
