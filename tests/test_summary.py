@@ -4,6 +4,7 @@ times (each paper's own verdicts are tested beside its module, in tests/experime
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -97,3 +98,17 @@ def test_update_readme_needs_its_markers(tmp_path):
     readme.write_text(f"intro\n{summary.README_BEGIN}\nold\n{summary.README_END}\nrest\n")
     summary.update_readme(source, readme)
     assert readme.read_text() == f"intro\n{summary.README_BEGIN}\n\nbody\n\n{summary.README_END}\nrest\n"
+
+
+def test_committed_claims_table_decides_only_with_three_seeds_an_interval_off_zero_and_a_small_adjusted_p():
+    with open(REPO_ROOT / "results" / "cpu" / "claims.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and list(rows[0])[: len(summary.CLAIMS_COLUMNS)] == list(summary.CLAIMS_COLUMNS)
+    for row in rows:
+        if row["verdict"] in ("supported", "contradicted"):
+            assert min(int(row["seeds_a"]), int(row["seeds_b"])) >= 3, row
+            assert float(row["p_adjusted"]) < 0.05, row
+            low, high = float(row["ci_low"]), float(row["ci_high"])
+            assert (low > 0) if row["verdict"] == "supported" else (high < 0), row
+        if row["health"].startswith("fail"):
+            assert row["verdict"] == "untestable at this scale", row

@@ -193,7 +193,7 @@ class Value:
 
     @property
     def paper_says(self) -> str:
-        return f"{self.paper_mean:.3g} ± {self.paper_std:.3g} ({self.paper_seeds} seeds)"
+        return f"{self.paper_mean:.4g} ± {self.paper_std:.3g} ({self.paper_seeds} seeds)"
 
 
 @dataclass(frozen=True)
