@@ -126,12 +126,13 @@ class StackedMNIST:
 
     def prepare(self, configs: Sequence[StackedMNISTConfig], data_dir: str | os.PathLike | None,
                 evaluation: Evaluation) -> None:
-        self.scorer(configs[0], None, data_dir, evaluation)  # the MNIST classifier, trained and cached once
+        self.scorer(configs[0], None, data_dir, evaluation)  # the MNIST classifier, loaded (smoke: trained) once
 
 
 class ModeScorer:
-    """Modes and KL to uniform of Stacked-MNIST samples, each channel read by the project's MNIST classifier; the
-    final samples' histogram over the 1,000 modes is kept in the run folder (:func:`mode_histogram`)."""
+    """Modes and KL to uniform of Stacked-MNIST samples, each channel read by the project's MNIST classifier (the
+    final row names it: ``extractor``, ``weights_sha256``); the final samples' histogram over the 1,000 modes is
+    kept in the run folder (:func:`mode_histogram`)."""
 
     def __init__(self, classifier: Any, evaluation: Evaluation) -> None:
         self.classifier, self.evaluation = classifier, evaluation
@@ -185,7 +186,8 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
         notebook=STACKED_NOTEBOOK, profile=profile, experiment=STACKED, runs={"main": main, "lambda_g": ablation},
         evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
         protocol={"seed": str(seeds), "iterations": iterations, "batch_size": 64, "n_samples": evaluation.n_samples,
-                  "digit_pool": pool_text, "extractor": "project MNIST classifier, per channel",
+                  "digit_pool": pool_text,
+                  "modes_read_by": "the project's MNIST classifier, per channel (named in the runs' extractor column)",
                   "rotation_scheme": "quarter"},
         settings={"models": list(MODELS), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
     )

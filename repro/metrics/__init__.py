@@ -1,10 +1,10 @@
 """Metrics. The pure functions exported here take features, logits, probabilities or labels and return numbers
 (metrics.md §3-§8); nothing in them knows which model made the samples.
 
-Beside them in this package: the feature extractors (``classifier``: the project's pinned score classifiers,
-trained and cached; ``inception``: Inception-v3 from a supplied weights file), ``evaluate`` (sampling a generator
-into uint8 images, cached real-data references, and scoring images through an extractor), and ``real_data``
-(the real-data rows of notebook 01).
+Beside them in this package: the feature extractors (``classifier``: the project's score classifiers, pinned
+for the cpu and paper profiles in ``weights/``; ``inception``: Inception-v3 from a supplied weights file),
+``evaluate`` (sampling a generator into uint8 images, cached real-data references, and scoring images through an
+extractor), and ``real_data`` (the real-data rows of notebook 01).
 """
 
 from repro.metrics.am_score import AMScore, am_score, class_marginal

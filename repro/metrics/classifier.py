@@ -1,18 +1,28 @@
 """Dataset classifiers trained here: the offline stand-in for Inception (metrics.md §6-§7).
 
 Logits serve the Inception Score and the AM Score, penultimate features serve FID and KID, and the MNIST
-classifier applied to each channel gives Stacked-MNIST modes. Each classifier is trained once with a seeded
-recipe and cached under ``$REPRO_CACHE_DIR/classifiers``, keyed by the recipe and the training data's source,
-so every notebook scores with the same network. Scores from these classifiers are comparable with each other,
-not with the papers' Inception or DenseNet numbers.
+classifier applied to each channel gives Stacked-MNIST modes. Scores from these classifiers are comparable with
+each other, not with the papers' Inception or DenseNet numbers.
+
+Training is seeded but not bit-reproducible across machines, so the classifiers that score the ``cpu`` and
+``paper`` profiles are pinned: their weights ship in ``repro/metrics/weights/`` with a manifest
+(``classifiers.json``: file, SHA-256, recipe, training data source, test accuracy, training time, torch version,
+the command that made the file), and :func:`load_classifier` checks the digest and never trains them. A
+classifier's name carries the first 12 hex digits of its weights' SHA-256, so two networks never share a name.
+``python -m repro.metrics.classifier retrain DATASET [--pin]`` trains the cpu recipe again (into the cache, or
+with ``--pin`` over the pinned file and its manifest entry). The ``smoke`` recipes are trained on first use and
+cached under ``$REPRO_CACHE_DIR/classifiers``, keyed by the recipe and the training data's source.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +33,7 @@ import torch.nn.functional as F
 
 from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
-from ..files import atomic_path, file_sha256
+from ..files import atomic_path, file_sha256, write_json_atomic
 from ..images import as_tensor, to_float
 from ..nets.classifiers import ConvClassifier
 from ..paths import cache_dir
@@ -91,7 +101,8 @@ class TrainedClassifier:
 
     @property
     def name(self) -> str:
-        return f"{self.recipe.dataset}-convnet-{self.recipe.key(self.source)}"
+        """``<dataset>-convnet-<first 12 hex digits of the weights file's SHA-256>``: another network, another name."""
+        return f"{self.recipe.dataset}-convnet-{self.weights_sha256[:12]}"
 
     def __call__(self, images: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 (N, C, H, W) -> (logits, penultimate features): the extractor interface of repro.metrics."""
@@ -212,7 +223,103 @@ def per_channel_labels(model: ConvClassifier, images: np.ndarray | torch.Tensor,
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Cache
+# Pinned weights and the cache
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"  # the pinned classifiers, shipped with the package
+WEIGHTS_MANIFEST = "classifiers.json"
+PINNED_PROFILES = ("cpu", "paper")  # the profiles scored by the pinned classifiers (the cpu recipes)
+
+
+class PinnedWeightsError(ConfigError):
+    """A pinned classifier's weights file is missing, or is not the file its manifest names."""
+
+
+def pinned_manifest() -> dict[str, dict]:
+    """The manifest of the pinned classifiers, ``{dataset: entry}`` ({} when none is pinned yet)."""
+    path = WEIGHTS_DIR / WEIGHTS_MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def recipe_fields(recipe: ClassifierRecipe) -> dict:
+    """The recipe's fields as the manifest keeps them (JSON, so the widths are a list)."""
+    return json.loads(json.dumps(dataclasses.asdict(recipe)))
+
+
+def pinned_weights(dataset: str) -> tuple[Path, str]:
+    """The path and SHA-256 of ``dataset``'s pinned classifier, after checking the file against the manifest and
+    the manifest's recipe against :data:`RECIPES`; a :class:`PinnedWeightsError` naming the way out otherwise."""
+    retrain = f"python -m repro.metrics.classifier retrain {dataset} --pin"
+    entry = pinned_manifest().get(dataset)
+    if entry is None:
+        raise PinnedWeightsError(f"no pinned classifier for {dataset!r} in {WEIGHTS_DIR / WEIGHTS_MANIFEST}: "
+                                 f"train and pin one with `{retrain}`")
+    recipe = recipe_fields(recipe_for(dataset, "cpu"))
+    if entry["recipe"] != recipe:
+        raise PinnedWeightsError(
+            f"the pinned {dataset} classifier was trained with recipe {entry['recipe']}, but RECIPES now says "
+            f"{recipe}: restore the recipe, or train and pin a new classifier with `{retrain}`")
+    path = WEIGHTS_DIR / entry["file"]
+    if not path.exists():
+        raise PinnedWeightsError(
+            f"the pinned {dataset} classifier {path} is missing (expected SHA-256 {entry['sha256']}): restore it "
+            f"from the repository (an installed package should ship it), or train and pin a new one with `{retrain}`")
+    found = file_sha256(path)
+    if found != entry["sha256"]:
+        raise PinnedWeightsError(
+            f"the pinned {dataset} classifier {path} has SHA-256 {found}, but {WEIGHTS_MANIFEST} expects "
+            f"{entry['sha256']}: restore the file from the repository, or train and pin a new one with `{retrain}` "
+            "(which rewrites the manifest entry, and so renames the classifier)")
+    return path, found
+
+
+def train_and_save(
+    recipe: ClassifierRecipe, data_dir: str | os.PathLike | None, path: Path, log_every: int = 0
+) -> Path:
+    """Train a classifier by ``recipe`` on its dataset's train split and save it, with its facts, to ``path``."""
+    train = load_dataset(recipe.dataset, "train", data_dir)
+    test = load_dataset(recipe.dataset, "test", data_dir)
+    model, accuracy, seconds = train_classifier(recipe, train, test, log_every=log_every)
+    record = {
+        "state_dict": model.state_dict(),
+        "recipe": dataclasses.asdict(recipe),
+        "source": train.source,
+        "test_accuracy": accuracy,
+        "train_seconds": seconds,
+        "num_classes": train.num_classes,
+        "in_channels": train.shape[0],
+    }
+    with atomic_path(path) as tmp:
+        torch.save(record, tmp)
+    return path
+
+
+def pin_classifier(saved: Path, command: str) -> dict:
+    """Copy a saved classifier (as :func:`train_and_save` writes it) into :data:`WEIGHTS_DIR` as
+    ``<dataset>-convnet.pt`` and rewrite its dataset's manifest entry; returns the entry. ``command`` is what
+    produced ``saved``, kept so that the file can be made again."""
+    record = torch.load(saved, map_location="cpu", weights_only=True)
+    dataset = record["recipe"]["dataset"]
+    target = WEIGHTS_DIR / f"{dataset}-convnet.pt"
+    with atomic_path(target) as tmp:
+        shutil.copyfile(saved, tmp)
+    entry = {
+        "file": target.name,
+        "sha256": file_sha256(target),
+        "recipe": record["recipe"],
+        "source": record["source"],
+        "test_accuracy": float(record["test_accuracy"]),
+        "train_seconds": round(float(record["train_seconds"]), 1),
+        "torch": torch.__version__,
+        "command": command,
+    }
+    write_json_atomic(WEIGHTS_DIR / WEIGHTS_MANIFEST, {**pinned_manifest(), dataset: entry})
+    return entry
+
+
+def cached_classifier_path(recipe: ClassifierRecipe, data_dir: str | os.PathLike | None) -> Path:
+    """Where the cache keeps the classifier of ``recipe`` trained on the local copy of its dataset."""
+    source = load_dataset(recipe.dataset, "train", data_dir).source
+    return cache_dir() / "classifiers" / f"{recipe.dataset}-{recipe.key(source)}.pt"
 
 
 def load_classifier(
@@ -223,26 +330,23 @@ def load_classifier(
     train_if_missing: bool = True,
     log_every: int = 0,
 ) -> TrainedClassifier:
-    """The cached classifier for ``dataset`` at ``profile``, training (and caching) it first if needed."""
+    """The classifier that scores ``dataset`` at ``profile``.
+
+    At the ``cpu`` and ``paper`` profiles: the pinned classifier, checked against its manifest's SHA-256 (never
+    trained here; ``data_dir`` is not read). At ``smoke``: the cached classifier of the smoke recipe, trained and
+    cached first if needed (unless ``train_if_missing`` is False).
+    """
     recipe = recipe_for(dataset, profile)
-    train = load_dataset(dataset, "train", data_dir)
-    path = cache_dir() / "classifiers" / f"{dataset}-{recipe.key(train.source)}.pt"
-    if not path.exists():
-        if not train_if_missing:
-            raise FileNotFoundError(f"no cached classifier at {path}; call load_classifier(..., train_if_missing=True)")
-        test = load_dataset(dataset, "test", data_dir)
-        model, accuracy, seconds = train_classifier(recipe, train, test, log_every=log_every)
-        record = {
-            "state_dict": model.state_dict(),
-            "recipe": dataclasses.asdict(recipe),
-            "source": train.source,
-            "test_accuracy": accuracy,
-            "train_seconds": seconds,
-            "num_classes": train.num_classes,
-            "in_channels": train.shape[0],
-        }
-        with atomic_path(path) as tmp:
-            torch.save(record, tmp)
+    if check_profile(profile) in PINNED_PROFILES:
+        path, digest = pinned_weights(dataset)
+    else:
+        path = cached_classifier_path(recipe, data_dir)
+        if not path.exists():
+            if not train_if_missing:
+                raise FileNotFoundError(
+                    f"no cached classifier at {path}; call load_classifier(..., train_if_missing=True)")
+            train_and_save(recipe, data_dir, path, log_every)
+        digest = file_sha256(path)
     record = torch.load(path, map_location="cpu", weights_only=True)
     model = ConvClassifier(record["in_channels"], record["num_classes"], recipe.widths)
     model.load_state_dict(record["state_dict"])
@@ -254,5 +358,36 @@ def load_classifier(
         test_accuracy=float(record["test_accuracy"]),
         train_seconds=float(record["train_seconds"]),
         path=path,
-        weights_sha256=file_sha256(path),
+        weights_sha256=digest,
     )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``retrain DATASET [--pin]``: train the cpu recipe of DATASET again, into the cache or (``--pin``) over the
+    pinned weights and their manifest entry. A retrained network has another digest, hence another name."""
+    parser = argparse.ArgumentParser(prog="python -m repro.metrics.classifier", description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    retrain = commands.add_parser("retrain", help="train a dataset's cpu-recipe classifier again")
+    retrain.add_argument("dataset", choices=sorted({d for d, _ in RECIPES}))
+    retrain.add_argument("--pin", action="store_true",
+                         help=f"copy it into {WEIGHTS_DIR} and rewrite its entry in {WEIGHTS_MANIFEST}")
+    retrain.add_argument("--data-dir", default=None, help="offline mirrors (default: $REPRO_DATA_DIR)")
+    retrain.add_argument("--log-every", type=int, default=200, help="steps between loss lines (0: none)")
+    args = parser.parse_args(argv)
+
+    recipe = recipe_for(args.dataset, "cpu")
+    path = train_and_save(recipe, args.data_dir, cached_classifier_path(recipe, args.data_dir), args.log_every)
+    digest = file_sha256(path)
+    print(f"trained {args.dataset}-convnet-{digest[:12]} (SHA-256 {digest}) into {path}")
+    if args.pin:
+        command = " ".join(["python -m repro.metrics.classifier", *(sys.argv[1:] if argv is None else argv)])
+        entry = pin_classifier(path, command)
+        print(f"pinned as {WEIGHTS_DIR / entry['file']}, test accuracy {entry['test_accuracy']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

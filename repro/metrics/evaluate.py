@@ -229,8 +229,8 @@ def score_images(
 def stacked_mnist_scores(generator: torch.nn.Module, classifier: Any, n: int,
                          seed: int) -> tuple[dict[str, Any], np.ndarray]:
     """Modes covered (at least 1 and at least 10 samples) and KL to uniform of ``n`` Stacked-MNIST samples, each
-    channel read by the MNIST ``classifier`` (metrics.md §7); also the (n,) mode ids. Sampled in batches of 64
-    with BN in training mode, as the official code samples."""
+    channel read by the MNIST ``classifier`` (metrics.md §7), with the classifier's name and weights hash; also
+    the (n,) mode ids. Sampled in batches of 64 with BN in training mode, as the official code samples."""
     from .classifier import per_channel_labels
     from .modes import mode_coverage, mode_ids
 
@@ -238,4 +238,5 @@ def stacked_mnist_scores(generator: torch.nn.Module, classifier: Any, n: int,
     ids = mode_ids(per_channel_labels(classifier.model, images))
     coverage = mode_coverage(ids)
     return {"modes": coverage.num_modes, "kl_to_uniform": coverage.kl_to_uniform,
-            "modes_10plus": mode_coverage(ids, min_count=10).num_modes, "samples": n}, ids
+            "modes_10plus": mode_coverage(ids, min_count=10).num_modes, "samples": n,
+            "extractor": classifier.name, "weights_sha256": classifier.weights_sha256}, ids

@@ -26,6 +26,7 @@ def test_models_train_and_score_on_stacked_mnist_and_mnist(toy_mnist):
     rows = runner.run_all(mmgan.MMGAN, stacked, root, toy_mnist, evaluation)
     assert [r["model"] for r in rows] == list(mmgan.ABLATION_ROWS)
     assert all(r["steps_trained"] == 2 and r["samples"] == 64 and r["modes"] >= 1 for r in rows)
+    assert all(r["extractor"].startswith("mnist-convnet-") and len(r["weights_sha256"]) == 64 for r in rows)
     assert {(c["model"], c["step"]) for c in runner.curves(mmgan.MMGAN, stacked[:1], root)} == {("FM", 1), ("FM", 2)}
     losses = runner.curves(mmgan.MMGAN, stacked[2:3], root, "log.csv")
     assert losses and "g_matching" in losses[0] and "bandwidth" in losses[0]

@@ -13,6 +13,7 @@ import pytest
 from repro.errors import ConfigError
 from repro.experiments import claims, ms_gan, runner
 from repro.experiments.protocol import Evaluation
+from repro.metrics.classifier import load_classifier
 
 from ..conftest import write_csv
 
@@ -30,6 +31,8 @@ def test_stacked_runs_train_resume_and_score(toy_mnist):
     assert [r["model"] for r in rows] == ["GAN", "SSGAN", "MS-GAN"]
     assert all(r["steps_trained"] == 3 and r["samples"] == 64 and 1 <= r["modes"] <= 64 for r in rows)
     assert all(0 <= r["kl_to_uniform"] <= math.log(1000) + 1e-9 for r in rows)
+    classifier = load_classifier("mnist", "smoke", toy_mnist)  # the rows name the network that read the modes
+    assert all(r["extractor"] == classifier.name and r["weights_sha256"] == classifier.weights_sha256 for r in rows)
     # a finished run is reused: the same row, not retrained
     assert runner.run(ms_gan.STACKED, configs[2], root, toy_mnist, evaluation) == rows[2]
     histogram = ms_gan.mode_histogram(configs[2], root, 64)
