@@ -1,7 +1,8 @@
 """Every notebook in notebooks/ runs end to end at the smoke profile and writes what it declares.
 
 A notebook declares its outputs in its metadata (``metadata.repro``): ``tables`` (written as CSV + Markdown
-with protocol columns, and with the columns of the committed cpu table where there is one), ``figures`` (PNG)
+with protocol columns, and with the columns of the committed cpu table where there is one and it does not await
+a rerun), ``figures`` (PNG)
 and the ``datasets`` it needs; without those datasets available offline the notebook is skipped with the
 reason. Runs train into a temporary runs folder (``REPRO_RUNS_DIR``), never the checkout's ``runs/``, so every
 smoke run trains from scratch and no local state changes the outcome.
@@ -16,10 +17,12 @@ import nbformat
 import pytest
 
 from repro.data import dataset_available
+from repro.manifest import awaiting_rerun
 from repro.notebook_runner import list_notebooks, run_notebook
 from repro.paths import REPO_ROOT
 
 NOTEBOOKS = list_notebooks()
+AWAITING_RERUN = awaiting_rerun(REPO_ROOT / "results" / "cpu")
 
 
 def test_there_are_notebooks_and_they_are_stripped():
@@ -53,7 +56,9 @@ def test_notebook_smoke_run(path: Path, tmp_path: Path):
         assert all(row["profile"] == "smoke" and row["git_commit"] for row in rows)
         assert (out / f"{table}.md").read_text().strip()
         committed = REPO_ROOT / "results" / "cpu" / path.stem / f"{table}.csv"
-        if committed.exists():  # the smoke run writes the schema of the committed cpu table
+        # the smoke run writes the schema of the committed cpu table, unless that table is from an earlier version
+        # of the notebook awaiting its rerun (results/cpu/manifest.json): the rerun brings the new schema
+        if committed.exists() and path.stem not in AWAITING_RERUN:
             with open(committed, newline="") as f:
                 columns = next(csv.reader(f))
             missing, extra = sorted(set(columns) - set(rows[0])), sorted(set(rows[0]) - set(columns))
