@@ -10,6 +10,7 @@
 # to results/<profile>/<notebook>/, logs to results/<profile>/logs/, and results/<profile>/manifest.json
 # records every run. Exits non-zero if any notebook failed, after running the others.
 set -euo pipefail
+export REPRO_INVOKED_FROM="$PWD"  # relative paths the user gave (--data-dir, REPRO_DATA_DIR) are relative to here
 cd "$(dirname "$0")"
 source scripts/ensure_env.sh
 exec "$REPRO_PY" -m repro.notebook_runner "$@"

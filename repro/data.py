@@ -116,7 +116,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     if not path.is_dir():
         origin = "data_dir argument" if data_dir not in (None, "") else f"${DATA_DIR_ENV}"
         raise DataError(
-            f"data directory {str(path)!r} (from the {origin}) does not exist or is not a folder. "
+            f"data directory {str(path)!r} (from the {origin}; resolved to {str(path.resolve())!r} from "
+            f"{os.getcwd()!r}) does not exist or is not a folder. "
             f"Point {DATA_DIR_ENV} (or DATA_DIR in the notebook) at the folder holding the dataset mirrors "
             f"({', '.join(s.mirror for s in KNOWN_DATASETS.values() if s.mirror)}), or unset it to let "
             "torchvision download (needs internet)."

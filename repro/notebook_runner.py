@@ -125,6 +125,13 @@ def terminate_tree(pid: int, grace_s: float = 20) -> None:
             process.kill()
 
 
+def absolute_path(path: str, base: str | os.PathLike | None = None) -> str:
+    """``path`` made absolute against ``base`` (default: ``$REPRO_INVOKED_FROM``, the folder ``run_all.sh`` was
+    called from, else the current directory), with ``~`` expanded."""
+    base = base or os.environ.get("REPRO_INVOKED_FROM") or os.getcwd()
+    return str((Path(base) / Path(path).expanduser()).resolve())
+
+
 def run_notebook(
     notebook: Path,
     profile: str,
@@ -238,7 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
-    parameters = {"DATA_DIR": args.data_dir} if args.data_dir else {}
+    # papermill runs each notebook in notebooks/, so a relative data folder must be made absolute here, against
+    # the folder the user ran the command from
+    if os.environ.get(DATA_DIR_ENV):
+        os.environ[DATA_DIR_ENV] = absolute_path(os.environ[DATA_DIR_ENV])
+    parameters = {"DATA_DIR": absolute_path(args.data_dir)} if args.data_dir else {}
     if args.workers:
         parameters["WORKERS"] = args.workers
 

@@ -301,3 +301,15 @@ def test_real_cifar10_is_balanced(real_dataset):
     assert train.images.shape == (50_000, 3, 32, 32)
     assert train.classes[0] == "airplane" and train.classes[-1] == "truck"
     assert np.bincount(train.labels).tolist() == [5000] * 10
+
+
+def test_a_missing_data_folder_is_named_with_where_it_was_looked_for(tmp_path, monkeypatch):
+    from repro.data import resolve_data_dir
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPRO_DATA_DIR", "../no-such-mirrors")
+    with pytest.raises(DataError) as error:
+        resolve_data_dir()
+    message = str(error.value)
+    assert "'../no-such-mirrors' (from the $REPRO_DATA_DIR; resolved to" in message
+    assert str((tmp_path / "../no-such-mirrors").resolve()) in message and str(tmp_path) in message

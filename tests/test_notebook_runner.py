@@ -132,3 +132,17 @@ def test_a_results_run_from_uncommitted_code_is_warned_about(tmp_path, monkeypat
     write_notebook(books, "30_works", "pass")
     assert runner.main(["--profile", profile, "--notebook-dir", str(books)]) == 0
     assert ("uncommitted changes" in capsys.readouterr().err) == warned
+
+
+def test_relative_data_folders_are_made_absolute_against_where_run_all_was_called(tmp_path, monkeypatch):
+    # papermill runs a notebook in notebooks/: a relative REPRO_DATA_DIR or --data-dir would point elsewhere there
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("REPRO_INVOKED_FROM", str(tmp_path))
+    monkeypatch.setenv("REPRO_DATA_DIR", "mirrors")
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    write_notebook(books, "10_data", 'import os; print("env", os.environ["REPRO_DATA_DIR"], "param", DATA_DIR)')
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "--data-dir", "../elsewhere"]) == 0
+    log = (tmp_path / "results" / "smoke" / "logs" / "10_data.log").read_text()
+    assert f"env {tmp_path / 'mirrors'} param {tmp_path.parent / 'elsewhere'}" in log
+    assert runner.absolute_path("~/x", "/base") == str(Path("~/x").expanduser().resolve())
