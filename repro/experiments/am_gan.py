@@ -32,7 +32,18 @@ from ..nets.improved_gan import data_dependent_init
 from ..profiles import by_profile
 from ..train import TrainConfig
 from . import runner
-from .claims import Claim, Ordering, arm_from_row, difference_columns, judge, not_run, number, read_table, welch
+from .claims import (
+    Claim,
+    Ordering,
+    arm_from_row,
+    beside_text,
+    difference_columns,
+    judge,
+    not_run,
+    number,
+    read_table,
+    welch,
+)
 from .claims import summarise as summarise_seeds
 from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
@@ -390,7 +401,7 @@ def table1_claims(root: Path) -> list[Ordering | Claim]:
                 continue
             arms = [runs_arm(m, of_model[m], "is_mean", dataset) for m in (better, worse)]
             am = welch(*(runs_arm(m, of_model[m], "am_score", dataset) for m in (better, worse)), False)
-            beside = f"AM Score {am.estimate:+.3g} [{am.ci_low:.3g}, {am.ci_high:.3g}]" if am else ""
+            beside = beside_text("AM Score", am)
             paper = (f"IS {PAPER_TABLE1[better][0]} vs {PAPER_TABLE1[worse][0]}, AM Score {PAPER_TABLE1[better][2]} "
                      f"vs {PAPER_TABLE1[worse][2]} (CIFAR-10)")
             result.append(Ordering(f"{better} better than {worse} (IS), {dataset}", "classifier IS", *arms, True,

@@ -238,8 +238,14 @@ def _figure(x: float) -> str:
     return f"{x:+.3g}"
 
 
-def _interval(d: Difference) -> str:
+def interval_text(d: Difference) -> str:
+    """"+0.315 [-1.52, 2.15]": a difference with its 95% interval."""
     return f"{_figure(d.estimate)} [{d.ci_low:.3g}, {d.ci_high:.3g}]"
+
+
+def beside_text(label: str, d: Difference | None) -> str:
+    """A same-samples metric shown beside a claim ("KID +0.08 [-1.4, 1.5]"); empty without a test."""
+    return f"{label} {interval_text(d)}" if d is not None else ""
 
 
 def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: float) -> Claim:
@@ -263,9 +269,9 @@ def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: f
     if p_adjusted < ALPHA and not few:
         verdict = "supported" if difference.estimate > 0 else "contradicted"
         return replace(base, verdict=verdict, reason=(
-            f"difference {_interval(difference)}, Holm-adjusted p = {p_adjusted:.2g}"))
+            f"difference {interval_text(difference)}, Holm-adjusted p = {p_adjusted:.2g}"))
     needed = seeds_to_detect(difference.estimate, item.better, item.worse)
-    reason = (f"difference {_interval(difference)}, Holm-adjusted p = {p_adjusted:.2g}; the smallest difference "
+    reason = (f"difference {interval_text(difference)}, Holm-adjusted p = {p_adjusted:.2g}; the smallest difference "
               f"these runs detect at {POWER:.0%} power is {detectable_difference(difference):.3g}; the observed gap "
               + (f"would need about {needed} seeds a side" if needed
                  else "would need more than 10,000 seeds a side"))
@@ -307,9 +313,9 @@ def _value_claim(item: Value) -> Claim:
             else "one run of ours against the paper's prediction interval")
     if difference.p >= ALPHA:
         return replace(base, verdict="reproduced", reason=(
-            f"ours − paper {_interval(difference)}, p = {difference.p:.2g} ({test}): consistent"))
+            f"ours − paper {interval_text(difference)}, p = {difference.p:.2g} ({test}): consistent"))
     return replace(base, verdict="not reproduced", reason=(
-        f"ours − paper {_interval(difference)}, p = {difference.p:.2g} ({test})"))
+        f"ours − paper {interval_text(difference)}, p = {difference.p:.2g} ({test})"))
 
 
 def judge(items: Sequence[Ordering | Value | Claim]) -> list[Claim]:

@@ -20,12 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .claims import number
-
-if TYPE_CHECKING:
-    from .claims import Arm
+from .claims import Arm, number
 
 
 @dataclass(frozen=True)
@@ -102,8 +99,6 @@ def runs_arm(name: str, rows: Iterable[Mapping[str, Any]], metric: str, dataset:
              gate_column: str | None = None, seed_column: str = "run_seed") -> Arm:
     """An :class:`~repro.experiments.claims.Arm` from one model's per-run rows: ``metric`` per seed, and the
     runs that fail the gate of ``dataset``."""
-    from .claims import Arm
-
     rows = list(rows)
     return Arm.of(name, [number(r[metric]) for r in rows],
                   unhealthy_runs(rows, dataset, gate_column, seed_column))

@@ -48,6 +48,7 @@ from .claims import (
     Ordering,
     Value,
     arm_from_row,
+    beside_text,
     dataset_entry,
     judge,
     not_run,
@@ -825,5 +826,5 @@ def _table3_claims(root: Path) -> list[Ordering | Claim]:
                 f"Table 3: 'our methods' better than {column} (IS)", "classifier IS",
                 arm("our methods", ours, "is_mean"), arm(column, worse, "is_mean"), True,
                 f"{PAPER_TABLE3['our methods'][0]} vs {PAPER_TABLE3[column][0]} (Inception)", protocol,
-                f"FID {fid.estimate:+.3g} [{fid.ci_low:.3g}, {fid.ci_high:.3g}]" if fid else ""))
+                beside_text("FID", fid)))
     return found

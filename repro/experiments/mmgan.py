@@ -36,7 +36,7 @@ from ..nets.stacked_mnist import stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
-from .claims import Claim, Ordering, dataset_entry, judge, not_run, read_table, welch
+from .claims import Claim, Ordering, beside_text, dataset_entry, judge, not_run, read_table, welch
 from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
 
@@ -261,7 +261,7 @@ def claims(root: Path) -> list[Claim]:
             beside = ""
             if metric == "fid":
                 d = welch(*(runs_arm(m, of_model[m], "is_mean", dataset) for m in ("MMGAN", baseline)))
-                beside = f"classifier IS {d.estimate:+.3g} [{d.ci_low:.3g}, {d.ci_high:.3g}]" if d else ""
+                beside = beside_text("classifier IS", d)
             found.append(Ordering(f"MMGAN better than {baseline} ({metric}, {dataset})", metric,
                                   runs_arm("MMGAN", of_model["MMGAN"], metric, dataset),
                                   runs_arm(baseline, of_model[baseline], metric, dataset), higher_better,

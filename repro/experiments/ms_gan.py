@@ -30,7 +30,7 @@ from ..nets.stacked_mnist import stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
-from .claims import Claim, Ordering, arm_from_row, difference_columns, judge, not_run, read_table, welch
+from .claims import Claim, Ordering, arm_from_row, beside_text, difference_columns, judge, not_run, read_table, welch
 from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
 
@@ -384,15 +384,12 @@ def _orderings_of(runs: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str
         for better, worse in CLAIMED_PAIRS:
             if not of_model[better] or not of_model[worse]:
                 continue
-            beside = []
-            for column, higher, label in others:
-                d = welch(*(runs_arm(m, of_model[m], column, dataset) for m in (better, worse)), higher)
-                if d is not None:
-                    beside.append(f"{label} {d.estimate:+.3g} [{d.ci_low:.3g}, {d.ci_high:.3g}]")
+            beside = [beside_text(label, welch(*(runs_arm(m, of_model[m], column, dataset) for m in (better, worse)),
+                                               higher)) for column, higher, label in others]
             found.append(Ordering(
                 f"{better} better than {worse} ({name}), {group}", name,
                 runs_arm(better, of_model[better], metric, dataset), runs_arm(worse, of_model[worse], metric, dataset),
-                higher_better, paper_says, protocol(of_model[better][0]), "; ".join(beside)))
+                higher_better, paper_says, protocol(of_model[better][0]), "; ".join(filter(None, beside))))
     return found
 
 
