@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +52,15 @@ def config_record(config: TrainConfig, method: GANMethod, data: DeviceBatches, w
     return {"train": record, "method": method.hparams(), "data": data.describe(), "world_size": world_size}
 
 
-def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """One line per hyper-parameter that differs between two config records (logging cadence excepted)."""
+def config_differences(saved: dict[str, Any], current: dict[str, Any], ignore: frozenset[str] = frozenset()
+                       ) -> list[str]:
+    """One line per hyper-parameter that differs between two config records (logging cadence and the ``train``
+    fields in ``ignore`` excepted)."""
     lines = []
     for section in ("train", "method", "data"):
         old, new = saved.get(section, {}), current.get(section, {})
         for key in sorted(set(old) | set(new)):
-            if section == "train" and key in RESUMABLE_FIELDS:
+            if section == "train" and (key in RESUMABLE_FIELDS or key in ignore):
                 continue
             if old.get(key) != new.get(key):
                 lines.append(f"  {section}.{key}: checkpoint {old.get(key)!r} -> now {new.get(key)!r}")
@@ -191,9 +195,11 @@ class RunFolder:
     seconds each checkpoint adds to those of the calls before it (``train_seconds``).
     """
 
-    def __init__(self, path: str | Path, record: dict[str, Any], rank: int, world_size: int) -> None:
+    def __init__(self, path: str | Path, record: dict[str, Any], rank: int, world_size: int,
+                 extend: bool = False) -> None:
         self.path = Path(path)
         self.record = record
+        self.extend = extend  # a run checkpointed at fewer steps may continue to record["train"]["steps"]
         self.rank, self.world_size = rank, world_size
         self.is_main = rank == 0
         self.checkpoint_path = self.path / CHECKPOINT
@@ -230,12 +236,19 @@ class RunFolder:
     def _restore(self, state: TrainingState) -> int:
         # on the CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to the device
         checkpoint = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        differences = config_differences(checkpoint["config"], self.record)
+        extension = self._extension(checkpoint["config"])
+        differences = config_differences(checkpoint["config"], self.record,
+                                         frozenset({"steps"}) if extension else frozenset())
         if differences:
+            longer = [line for line in differences if line.lstrip().startswith("train.steps:")]
+            hint = ("\nTo train this run longer, continue it explicitly (train(..., extend=True); run_gan: "
+                    "--extend)." if longer and len(longer) == len(differences) and not self.extend else "")
             raise ConfigError(
                 f"{self.path} holds a run with other hyper-parameters:\n" + "\n".join(differences)
-                + "\nUse another run folder, or delete this one to start over."
+                + (hint or "\nUse another run folder, or delete this one to start over.")
             )
+        if extension:
+            self._record_extension(*extension)
         try:
             state.method.load_state_dict(checkpoint["method"])
         except RuntimeError as err:  # same hyper-parameters, but the method's state changed shape or names
@@ -256,6 +269,31 @@ class RunFolder:
         set_rng_state(own["rng"])
         self.train_seconds = checkpoint.get("train_seconds")
         return int(checkpoint["step"])
+
+    def _extension(self, saved: dict[str, Any]) -> tuple[int, int] | None:
+        """(saved steps, new steps) when this call continues a run to more iterations as asked (``extend``), else
+        None. Refused with the reason for a schedule that depends on the total (linear decay: the saved run ended
+        at learning rate 0, and its decay would be redrawn); a step schedule's milestones keep their meaning."""
+        old, new = saved["train"]["steps"], self.record["train"]["steps"]
+        if not self.extend or new <= old:
+            return None
+        if self.record["train"]["schedule"] == "linear":
+            raise ConfigError(
+                f"{self.path}: a run under the linear-decay schedule cannot be continued from {old} to {new} "
+                "iterations (its learning rate reached 0 at the end, and the decay depends on the total). Start a "
+                "new run with the longer schedule."
+            )
+        return old, new
+
+    def _record_extension(self, old: int, new: int) -> None:
+        """config.json keeps every continuation (from, to); the message says so on the console too."""
+        if not self.is_main:
+            return
+        config = json.loads((self.path / "config.json").read_text())
+        history = config.get("extended", []) + [{"from_steps": old, "to_steps": new}]
+        write_json_atomic(self.path / "config.json", {**config, "train": self.record["train"], "extended": history})
+        print(f"{self.path}: continuing a run trained for {old} iterations to {new} (recorded in config.json)",
+              file=sys.stderr)
 
     def save_checkpoint(self, step: int, state: TrainingState) -> None:
         """Write ``checkpoint.pt`` atomically; a collective: every rank contributes its data position, noise

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--extend", action="store_true",
+                        help="continue the finished run in --run-dir to a larger --steps (recorded in its config.json)")
     return parser
 
 
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         value_range=generator.output_range,
     )
     method = StandardGAN(generator, discriminator, loss=args.loss)
-    result = train(method, data, config, args.run_dir, value_range=generator.output_range)
+    result = train(method, data, config, args.run_dir, value_range=generator.output_range, extend=args.extend)
     origin = f"resumed from {result.started_at}" if result.resumed else "fresh"
     print(f"{args.run_dir}: iteration {result.step} ({origin}), {result.call_seconds:.1f} s")
 

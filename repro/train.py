@@ -132,11 +132,15 @@ def train(
     *,
     evaluate: Callable[[int, torch.nn.Module], dict[str, Any]] | None = None,
     value_range: str = "symmetric",
+    extend: bool = False,
 ) -> TrainResult:
     """Train ``method`` on batches from ``data`` for ``config.steps`` iterations, or resume the run in ``run_dir``.
 
     ``evaluate(step, generator)`` is called every ``eval_every`` iterations and at the end with the EMA
     generator when there is one (else G); its dict is written to ``eval.csv``. Runs on ``data``'s device.
+    ``extend=True`` continues a run checkpointed at fewer than ``config.steps`` iterations (every other
+    hyper-parameter must still match; ``config.json`` records the continuation); without it a changed ``steps``
+    is refused like any other change.
     """
     device = data.device
     rank, world_size = init_distributed(device)
@@ -144,7 +148,7 @@ def train(
         raise ConfigError(f"data yields batches of {data.batch_size} but config.batch_size is {config.batch_size}")
     _place(method, device, config, world_size)
     state = _training_state(method, data, config)
-    folder = RunFolder(run_dir, config_record(config, method, data, world_size), rank, world_size)
+    folder = RunFolder(run_dir, config_record(config, method, data, world_size), rank, world_size, extend)
     start = folder.resume_or_start(state, config.seed)
     if config.compile:
         method.generator.compile()

@@ -95,6 +95,36 @@ def test_resume_is_bit_identical(tmp_path):
         train(tiny_method(), fewer_images, config, tmp_path / "straight")
 
 
+def test_a_finished_run_continues_to_more_steps_only_when_asked_and_as_if_trained_straight(tmp_path):
+    import json
+
+    constant = TrainConfig(**{**CONFIG.__dict__, "schedule": "constant"})
+    straight = tiny_method()
+    train(straight, tiny_data(), constant, tmp_path / "straight")
+
+    first = TrainConfig(**{**constant.__dict__, "steps": 10})
+    train(tiny_method(), tiny_data(), first, tmp_path / "continued")
+    with pytest.raises(ConfigError, match="extend=True"):  # a larger --steps alone is a changed setting
+        train(tiny_method(), tiny_data(), constant, tmp_path / "continued")
+    continued = tiny_method(seed=5)
+    result = train(continued, tiny_data(seed=3), constant, tmp_path / "continued", extend=True)
+    assert (result.started_at, result.step) == (10, 20)
+    expected, got = full_state(straight, tmp_path / "straight"), full_state(continued, tmp_path / "continued")
+    for key in expected:
+        assert torch.equal(expected[key], got[key]), key
+    record = json.loads((tmp_path / "continued" / "config.json").read_text())
+    assert record["extended"] == [{"from_steps": 10, "to_steps": 20}] and record["train"]["steps"] == 20
+
+    linear_first = TrainConfig(**{**CONFIG.__dict__, "steps": 10})
+    train(tiny_method(), tiny_data(), linear_first, tmp_path / "linear")
+    with pytest.raises(ConfigError, match="linear-decay schedule cannot be continued"):
+        train(tiny_method(), tiny_data(), CONFIG, tmp_path / "linear", extend=True)
+    other_lr = TrainConfig(**{**constant.__dict__, "steps": 30, "lr_g": 1e-3})
+    with pytest.raises(ConfigError, match="train.lr_g") as refused:  # only steps may change
+        train(tiny_method(), tiny_data(), other_lr, tmp_path / "continued", extend=True)
+    assert "train.steps" not in str(refused.value)
+
+
 class StopAt:
     """Sends SIGTERM to this process during iteration ``step``, as a job scheduler would."""
 
