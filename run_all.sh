@@ -5,6 +5,7 @@
 #   ./run_all.sh --profile smoke      # seconds per notebook
 #   ./run_all.sh 00 01 --timeout 900  # a subset, by number, name or topic
 #   ./run_all.sh --list
+#   ./run_all.sh --profile paper --dry-run   # every paper configuration built, trained a few steps, resumed, scored
 #
 # Creates the Python environment in .venv first if it is missing. Executed notebooks, tables and figures go
 # to results/<profile>/<notebook>/, logs to results/<profile>/logs/, and results/<profile>/manifest.json

@@ -207,6 +207,29 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
+def _dry_run(profile: str, notebooks: list[Path], data_dir: str | None, parser: argparse.ArgumentParser) -> int:
+    """``--dry-run``: :func:`repro.dry_run.dry_run` of the selected notebooks that train (others have no plan)."""
+    from .dry_run import dry_run, markdown
+    from .experiments import notebook_plans
+
+    with_plans = [nb.stem for nb in notebooks if nb.stem in notebook_plans(profile)]
+    if not with_plans:
+        parser.error(f"none of {', '.join(nb.stem for nb in notebooks)} trains anything: nothing to dry-run")
+    scratch = runs_root() / "dry_run" / profile
+    try:
+        rows = dry_run(profile, with_plans, scratch=scratch, json_path=scratch / "dry_run.json",
+                       data_dir=absolute_path(data_dir) if data_dir else None)
+    except ConfigError as err:
+        parser.error(str(err))
+    print(markdown(rows))
+    failed = [row for row in rows if row["status"] != "ok"]
+    for row in failed:
+        print(f"[run_all] dry run FAILED {row['notebook']} {row['configuration']}: {row['error']}", file=sys.stderr)
+    print(f"[run_all] dry run: {len(rows) - len(failed)} of {len(rows)} configurations ok; rows in "
+          f"{_relative(scratch / 'dry_run.json')}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="run_all.sh", description="Run the numbered notebooks headless with papermill."
@@ -221,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mark-awaiting-rerun", action="store_true", help="mark the selected notebooks' committed "
                         "results as those of an earlier version that await a rerun (needs --why); runs nothing")
     parser.add_argument("--why", help="the reason recorded with --mark-awaiting-rerun")
+    parser.add_argument("--dry-run", action="store_true", help="build every distinct configuration of the selected "
+                        "notebooks at the profile, train a few iterations, checkpoint, resume and score a few samples "
+                        "in a scratch folder, and report memory, speed and the full runs' hours (python -m "
+                        "repro.dry_run has more options); writes nothing into results/")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOK_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -243,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(err))
         print(f"[run_all] marked {', '.join(nb.stem for nb in notebooks)} as awaiting a rerun in {_relative(path)}")
         return 0
+    if args.dry_run:
+        return _dry_run(profile, notebooks, args.data_dir, parser)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     # papermill runs each notebook in notebooks/, so a relative data folder must be made absolute here, against
