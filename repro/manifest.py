@@ -64,10 +64,16 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def update_manifest(run: NotebookRun, root: Path | None = None) -> Path:
     """Replace the notebook's entry in ``results/<profile>/manifest.json`` (written atomically), keeping the
-    time of the first run behind a replay (:func:`first_run`)."""
+    time of the first run behind a replay (:func:`first_run`). A failed or timed-out run does not replace a good
+    entry (its results were put back): it is recorded beside it as ``last_failure``."""
     folder = (root or results_root()) / run.profile
     manifest = read_manifest(folder)
     previous = manifest["notebooks"].get(run.notebook)
+    if run.status != "ok" and previous is not None and previous["status"] == "ok":
+        failure = {key: getattr(run, key) for key in ("status", "start_utc", "duration_s", "git_commit", "log",
+                                                      "executed", "parameters")}
+        manifest["notebooks"][run.notebook] = {**previous, "last_failure": failure}
+        return write_json_atomic(folder / "manifest.json", manifest)
     manifest["notebooks"][run.notebook] = {**asdict(run), "first_run": first_run(run, previous)}
     manifest["notebooks"] = dict(sorted(manifest["notebooks"].items()))
     return write_json_atomic(folder / "manifest.json", manifest)

@@ -9,8 +9,12 @@
   (``runs/<notebook>/<profile>/``) were there before it started: a rerun that finds finished runs only
   re-evaluates them, so its duration is not a first run's.
 
-A notebook that fails or runs past the timeout is reported with its log path and the others still run; the
-exit status is non-zero if any failed. Re-running replaces entries and files, so it is idempotent.
+A notebook that fails or runs past the timeout is reported with the last lines of its error and its log path,
+and the others still run; the exit status is non-zero if any failed. A failed run never replaces good results: what
+the notebook may rewrite (its results folder, its log, the summary files at the profile's top level) is copied
+aside before it starts and put back when it fails, its failed log and executed copy are kept as
+``logs/<notebook>.failed.log`` / ``.failed.ipynb``, and the manifest keeps the last good entry with the failure
+beside it (``last_failure``). Re-running replaces entries and files, so it is idempotent.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +140,85 @@ def absolute_path(path: str, base: str | os.PathLike | None = None) -> str:
     return str((Path(base) / Path(path).expanduser()).resolve())
 
 
+def parse_timeout(text: str) -> float:
+    """``--timeout``: seconds, a positive finite number, or ``none`` for no limit (stored as 0)."""
+    if text.strip().lower() == "none":
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (or 'none' for no limit)")
+    return seconds
+
+
+class PreviousOutputs:
+    """What a notebook's run may replace under ``root/profile`` (its results folder, its log, the files at the
+    profile's top level such as SUMMARY.md; not the manifest, which is updated on its own), copied aside before the
+    run, so that a failed run can put the last good outputs back (:meth:`restore`) instead of leaving partial ones."""
+
+    def __init__(self, root: Path, profile: str, name: str) -> None:
+        self.profile_dir = root / profile
+        self.folder = self.profile_dir / name
+        self.log = self.profile_dir / "logs" / f"{name}.log"
+        self.backup = Path(tempfile.mkdtemp(prefix=f"gan-repro-{name}-previous-"))
+        if self.folder.is_dir():
+            shutil.copytree(self.folder, self.backup / "folder")
+        if self.log.exists():
+            shutil.copy2(self.log, self.backup / "log")
+        (self.backup / "top").mkdir()
+        for path in self._top_files():
+            shutil.copy2(path, self.backup / "top" / path.name)
+
+    def _top_files(self) -> list[Path]:
+        if not self.profile_dir.is_dir():
+            return []
+        return [p for p in self.profile_dir.iterdir() if p.is_file() and p.name != "manifest.json"]
+
+    def restore(self, executed: Path) -> tuple[Path, Path | None]:
+        """Keep the failed run's log and executed notebook as ``logs/<name>.failed.*``, put the previous outputs
+        back, and return where the failed log and notebook went."""
+        failed_log = self.log.with_name(f"{self.folder.name}.failed.log")
+        failed_notebook = None
+        if self.log.exists():
+            self.log.replace(failed_log)
+        if executed.exists():
+            failed_notebook = self.log.with_name(f"{self.folder.name}.failed.ipynb")
+            executed.replace(failed_notebook)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if (self.backup / "folder").exists():
+            shutil.copytree(self.backup / "folder", self.folder)
+        if (self.backup / "log").exists():
+            shutil.copy2(self.backup / "log", self.log)
+        kept = {p.name for p in (self.backup / "top").iterdir()}
+        for path in self._top_files():
+            if path.name not in kept:
+                path.unlink()
+        for name in kept:
+            shutil.copy2(self.backup / "top" / name, self.profile_dir / name)
+        self.discard()
+        return failed_log, failed_notebook
+
+    def discard(self) -> None:
+        shutil.rmtree(self.backup, ignore_errors=True)
+
+
+ANSI_ESCAPES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def error_tail(log: str | Path, lines: int = 8) -> str:
+    """The last ``lines`` non-blank lines of a failed notebook's log (colour codes removed): the error's type and
+    message and the cell lines above them, which papermill writes at the end of a 40-60 line traceback."""
+    path = Path(log)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    if not path.exists():
+        return "(no log was written)"
+    text = ANSI_ESCAPES.sub("", path.read_text(encoding="utf-8", errors="replace"))
+    return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
+
+
 def run_notebook(
     notebook: Path,
     profile: str,
@@ -166,6 +253,7 @@ def run_notebook(
     source_sha256, code_sha256, commit = file_sha256(notebook), notebook_code_sha256(notebook), git_commit()
     plan = notebook_plan_sha256(name, profile)
     runs_found = len(run_folders(name, profile, runs_dir))
+    previous = PreviousOutputs(root, profile, name)
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:
@@ -180,7 +268,13 @@ def run_notebook(
             log_file.write(f"\n[run_all] stopped after the {timeout_s:.0f} s timeout\n")
         except BaseException:  # Ctrl-C or SIGTERM to run_all.sh: leave no kernel running behind us
             terminate_tree(process.pid)
+            previous.restore(executed)
             raise
+    if status == "ok":
+        previous.discard()
+    else:
+        log, failed_notebook = previous.restore(executed)
+        executed = failed_notebook or executed
     return NotebookRun(
         notebook=name,
         profile=profile,
@@ -236,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("notebooks", nargs="*", help="subset by number, name or topic (default: all)")
     parser.add_argument("--profile", default=DEFAULT_PROFILE, help=f"one of {', '.join(PROFILES)}")
-    parser.add_argument("--timeout", type=float, help="seconds per notebook (default by profile, 0 = none)")
+    parser.add_argument("--timeout", type=parse_timeout, help="seconds per notebook, or 'none' (default: the "
+                        "profile's, or the notebook's own)")
     parser.add_argument("--data-dir", help=f"offline dataset folder (default: ${DATA_DIR_ENV})")
     parser.add_argument("--workers", type=int, help="runs trained side by side (the notebooks' WORKERS; with "
                         "several GPUs, one per worker; default: each profile's choice)")
@@ -295,11 +390,15 @@ def main(argv: list[str] | None = None) -> int:
         update_manifest(run)
         print(f"[run_all] {notebook.stem}: {run.status} in {run.duration_s:.0f} s (log: {run.log})", flush=True)
         if run.status != "ok":
+            print(error_tail(run.log, lines=3), flush=True)
+        if run.status != "ok":
             failures.append(run)
     print(f"[run_all] {len(notebooks) - len(failures)} of {len(notebooks)} notebooks ok; manifest: "
           f"{_relative(results_root() / profile / 'manifest.json')}")
     for run in failures:
-        print(f"[run_all] FAILED {run.notebook} ({run.status}); see {run.log}", file=sys.stderr)
+        tail = "\n".join(f"    {line}" for line in error_tail(run.log).splitlines())
+        print(f"[run_all] FAILED {run.notebook} ({run.status}); the previous results are kept; full log: {run.log}\n"
+              f"{tail}", file=sys.stderr)
     return 1 if failures else 0
 
 

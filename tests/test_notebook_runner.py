@@ -146,3 +146,54 @@ def test_relative_data_folders_are_made_absolute_against_where_run_all_was_calle
     log = (tmp_path / "results" / "smoke" / "logs" / "10_data.log").read_text()
     assert f"env {tmp_path / 'mirrors'} param {tmp_path.parent / 'elsewhere'}" in log
     assert runner.absolute_path("~/x", "/base") == str(Path("~/x").expanduser().resolve())
+
+
+def test_a_failed_or_timed_out_run_keeps_the_last_good_results(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(results))
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    writes = ("from repro.paths import results_dir\n"
+              "out = results_dir(PROFILE, '10_flaky')\n"
+              "(out / 'table.csv').write_text('{}')\n"
+              "(out.parent / 'SUMMARY.md').write_text('{}')\n")
+    write_notebook(books, "10_flaky", writes.format("good", "good summary"))
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books)]) == 0
+    folder = results / "smoke" / "10_flaky"
+    good = {p.name: p.read_bytes() for p in folder.iterdir()}
+    good_log = (results / "smoke" / "logs" / "10_flaky.log").read_text()
+    good_entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["10_flaky"]
+
+    # half-way through, the notebook has overwritten its table and the summary; then it fails
+    write_notebook(books, "10_flaky", writes.format("partial", "partial summary")
+                   + "(out / 'new.png').write_text('x')\nraise ValueError('the data folder is empty')")
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED 10_flaky (failed); the previous results are kept" in err
+    assert "ValueError: the data folder is empty" in err  # the cause, not only the log's path
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == good
+    assert (results / "smoke" / "SUMMARY.md").read_text() == "good summary"
+    assert (results / "smoke" / "logs" / "10_flaky.log").read_text() == good_log
+    assert "the data folder is empty" in (results / "smoke" / "logs" / "10_flaky.failed.log").read_text()
+    assert (results / "smoke" / "logs" / "10_flaky.failed.ipynb").exists()
+    entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["10_flaky"]
+    assert {k: v for k, v in entry.items() if k != "last_failure"} == good_entry
+    assert entry["last_failure"]["status"] == "failed"
+    assert entry["last_failure"]["log"].endswith("10_flaky.failed.log")
+
+    # a timeout is a failure too; and a good run afterwards replaces the entry, failure note and all
+    write_notebook(books, "10_flaky", writes.format("late", "late summary") + "import time; time.sleep(60)")
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "--timeout", "15"]) == 1
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == good
+    write_notebook(books, "10_flaky", writes.format("better", "better summary"))
+    assert runner.main(["--profile", "smoke", "--notebook-dir", str(books)]) == 0
+    entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["10_flaky"]
+    assert "last_failure" not in entry and (folder / "table.csv").read_text() == "better"
+
+
+@pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf", "soon"])
+def test_a_timeout_must_be_a_positive_finite_number_of_seconds(timeout, capsys):
+    with pytest.raises(SystemExit):
+        runner.main(["--profile", "smoke", "--timeout", timeout, "--list"])
+    assert "not a positive number of seconds (or 'none' for no limit)" in capsys.readouterr().err
+    assert runner.parse_timeout("none") == 0 and runner.parse_timeout("90") == 90
