@@ -144,15 +144,16 @@ def find_mirror(name: str, data_dir: str | os.PathLike | None = None) -> Path | 
 
 
 def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> bool:
-    """True if ``name`` can be loaded without a download (an offline mirror or torchvision files present).
+    """True if ``name`` can be loaded without a download: its mirror in the data folder, or, when no data folder is
+    set, torchvision's files already present.
 
     A data directory that is named but missing still raises: a typo should fail loudly, not skip tests.
     """
     if find_mirror(name, data_dir) is not None:
         return True
     spec = KNOWN_DATASETS.get(name)
-    if spec is None or spec.torchvision is None:
-        return False
+    if spec is None or spec.torchvision is None or resolve_data_dir(data_dir) is not None:
+        return False  # a named data folder without the mirror: load_dataset would refuse it
     try:
         _torchvision_split(spec, spec.splits[0], download=False)
     except DataError:
@@ -189,12 +190,27 @@ def load_dataset(
             f"'{name}.zip' or a folder '{name}/' laid out as <split>/<class>/<image> in the data directory "
             f"({'currently ' + str(where) if where else 'set ' + DATA_DIR_ENV + ' or pass data_dir='})"
         )
+    if (folder := resolve_data_dir(data_dir)) is not None:  # a folder the user named: its mirror or an error
+        raise DataError(missing_mirror_message(name, spec, folder))
     if spec.torchvision is None:
-        raise DataError(f"dataset {name!r} has no torchvision loader; put {spec.mirror!r} in the data directory")
+        raise DataError(f"dataset {name!r} has no torchvision loader; put {spec.mirror!r} in a data folder and "
+                        f"point {DATA_DIR_ENV} (or data_dir= / DATA_DIR) at it")
     dataset = _torchvision_split(spec, split, download=download)
     if image_size is not None:
         dataset = _resize_dataset(dataset, image_size)
     return dataset
+
+
+def missing_mirror_message(name: str, spec: DatasetSpec, folder: Path) -> str:
+    """Why a known dataset is not in the data folder the user named: where it looked, for what, what is there."""
+    expected = ([spec.mirror] if spec.mirror else []) + [f"{name}.zip", f"{name}/"]
+    present = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()) if folder.is_dir() else []
+    shown = ", ".join(present[:12]) + (f" and {len(present) - 12} more" if len(present) > 12 else "")
+    return (f"no {name!r} mirror in the data folder {str(folder.resolve())!r} (from "
+            f"{'the data_dir argument' if os.environ.get(DATA_DIR_ENV) != str(folder) else '$' + DATA_DIR_ENV}): "
+            f"looked for {' or '.join(expected)}; the folder holds {shown or 'nothing'}. Put the mirror there "
+            f"(<split>/<class>/<image>), or unset {DATA_DIR_ENV} (and DATA_DIR) to let torchvision download it. "
+            "A named data folder never falls back to a download.")
 
 
 def _check_against_spec(dataset: ImageDataset, spec: DatasetSpec, source: Path) -> None:
@@ -556,8 +572,20 @@ class DeviceBatches:
             yield self.next()
 
     def describe(self) -> dict[str, object]:
-        """What the run's config.json records of the data (compared when a run resumes)."""
-        return {"images": len(self.images), "shape": list(self.images.shape[1:]), "value_range": self.value_range}
+        """What the run's config.json records of the data (compared when a run resumes): its size and range, and a
+        fingerprint of its content, so that a run never resumes on another mirror of the same size."""
+        return {"images": len(self.images), "shape": list(self.images.shape[1:]), "value_range": self.value_range,
+                "content_sha256": self.content_sha256()}
+
+    def content_sha256(self) -> str:
+        """SHA-256 (16 hex digits) of the images' and labels' bytes, computed once (about 0.1 s per 100 MB)."""
+        if getattr(self, "_content_sha256", None) is None:
+            digest = hashlib.sha256()
+            for tensor in (self.images, self.labels):
+                digest.update(str(tuple(tensor.shape)).encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            self._content_sha256 = digest.hexdigest()[:16]
+        return self._content_sha256
 
     def state_dict(self) -> dict:
         return {

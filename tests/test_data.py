@@ -313,3 +313,25 @@ def test_a_missing_data_folder_is_named_with_where_it_was_looked_for(tmp_path, m
     message = str(error.value)
     assert "'../no-such-mirrors' (from the $REPRO_DATA_DIR; resolved to" in message
     assert str((tmp_path / "../no-such-mirrors").resolve()) in message and str(tmp_path) in message
+
+
+def test_a_named_data_folder_without_the_mirror_is_an_error_never_a_download(tmp_path, monkeypatch, isolated_cache):
+    from repro import data
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a named data folder must not fall back to torchvision")
+
+    monkeypatch.setattr(data, "_torchvision_split", no_download)
+    empty = tmp_path / "mirrors"
+    empty.mkdir()
+    with pytest.raises(data.DataError) as refused:
+        data.load_dataset("svhn", "train", empty)
+    message = str(refused.value)
+    assert str(empty.resolve()) in message and "holds nothing" in message
+    assert "svhn.zip" in message and "never falls back to a download" in message
+    assert not data.dataset_available("svhn", empty)
+
+    (empty / "mnist-png.zip").write_bytes(b"")  # another dataset's mirror: named in the error
+    monkeypatch.setenv("REPRO_DATA_DIR", str(empty))
+    with pytest.raises(data.DataError, match=r"from \$REPRO_DATA_DIR\): looked for .*the folder holds mnist-png.zip"):
+        data.load_dataset("cifar10", "test")

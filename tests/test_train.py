@@ -125,6 +125,17 @@ def test_a_finished_run_continues_to_more_steps_only_when_asked_and_as_if_traine
     assert "train.steps" not in str(refused.value)
 
 
+def test_a_run_never_resumes_on_other_data_of_the_same_size(tmp_path):
+    config = TrainConfig(**{**CONFIG.__dict__, "steps": 10})
+    with pytest.raises(TrainingInterrupted):
+        train(StopAt(5).wrap(tiny_method()), tiny_data(), config, tmp_path / "run")
+    inverted = tiny_data()
+    inverted.images = 255 - inverted.images  # another mirror: same count, shape and range, other pixels
+    with pytest.raises(ConfigError, match="data.content_sha256: checkpoint '[0-9a-f]{16}' -> now '[0-9a-f]{16}'"):
+        train(tiny_method(), inverted, config, tmp_path / "run")
+    assert train(tiny_method(), tiny_data(), config, tmp_path / "run").started_at == 5  # the same data resumes
+
+
 class StopAt:
     """Sends SIGTERM to this process during iteration ``step``, as a job scheduler would."""
 
