@@ -21,7 +21,7 @@ from .experiments import PAPERS, RULES, VERDICTS, Claim
 from .experiments.health import GATES
 from .files import atomic_path
 from .manifest import awaiting_rerun, run_time_lines
-from .paths import REPO_ROOT, results_root
+from .paths import REPO_ROOT, output_root, results_root
 from .results import run_protocol, write_table
 
 README_BEGIN = "<!-- results summary: generated from results/SUMMARY.md by notebooks/90_summary; do not edit -->"
@@ -112,15 +112,16 @@ def figure_path(root: Path, title: str) -> Path:
     return root / FIGURES_NOTEBOOK / f"{figure_name(title)}.png"
 
 
-def write_figures(root: Path) -> list[Path]:
-    """Draw each paper's claims figure (:func:`repro.plots.claims_figure`) under ``root``; returns the paths."""
+def write_figures(root: Path, out: Path | None = None) -> list[Path]:
+    """Draw each paper's claims figure (:func:`repro.plots.claims_figure`) from the tables under ``root`` into
+    ``out`` (default ``root``); returns the paths."""
     import matplotlib.pyplot as plt
 
     from .plots import claims_figure
 
     paths = []
     for title, claims in summary_claims(root).items():
-        path = figure_path(root, title)
+        path = figure_path(out or root, title)
         path.parent.mkdir(parents=True, exist_ok=True)
         figure = claims_figure(claims, title)
         with atomic_path(path) as tmp:
@@ -162,15 +163,16 @@ def summary_markdown(root: Path, link_base: Path | None = None) -> str:
 
 def summary_path(profile: str = "cpu") -> Path:
     """Where the summary of ``profile`` goes: ``results/SUMMARY.md`` for the committed cpu results, else
-    ``results/<profile>/SUMMARY.md`` (under ``$REPRO_RESULTS_DIR`` when set)."""
-    root = results_root()
+    ``results/<profile>/SUMMARY.md`` (under ``$REPRO_RESULTS_DIR`` when set; under ``results-interactive/`` in an
+    interactive session, :func:`repro.paths.output_root`)."""
+    root = output_root()
     return root / "SUMMARY.md" if profile == "cpu" else root / profile / "SUMMARY.md"
 
 
-def write_claims_table(root: Path) -> Path:
-    """``<root>/claims.csv`` (and ``.md``): every judged claim, machine-readable (:func:`claims_rows`), with the
-    protocol of the summary run."""
-    csv_path, _ = write_table(claims_rows(summary_claims(root)), root, "claims",
+def write_claims_table(root: Path, out: Path | None = None) -> Path:
+    """``<out>/claims.csv`` (and ``.md``; ``out`` defaults to ``root``): every claim judged from the tables under
+    ``root``, machine-readable (:func:`claims_rows`), with the protocol of the summary run."""
+    csv_path, _ = write_table(claims_rows(summary_claims(root)), out or root, "claims",
                               run_protocol(root.name, 0, source=f"results/{root.name}/ tables"),
                               title="Every claim with its verdict")
     return csv_path
