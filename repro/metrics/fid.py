@@ -3,15 +3,17 @@
 FID = ||mu1 - mu2||² + Tr Σ1 + Tr Σ2 - 2 Tr (Σ1 Σ2)^{1/2}.
 """
 
-# The statistics and the eigenvalue form of the trace term follow torch-fidelity's metric_fid.py
-# (fid_features_to_statistics, fid_statistics_to_metric; Apache-2.0), itself adapted from bioinf-jku/TTUR.
-# The sqrtm reference follows the TTUR / pytorch-fid recipe (eps fallback, imaginary-component check).
+# The statistics and the distance are torch-fidelity's own feature-to-metric functions (metric_fid.py:
+# fid_features_to_statistics, fid_statistics_to_metric), called here behind the project's input checks and float64
+# convention, so that our FID is torch-fidelity's by construction. The sqrtm reference follows the TTUR /
+# pytorch-fid recipe (eps fallback, imaginary-component check).
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from scipy import linalg
+from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_features_to_statistics, fid_statistics_to_metric
 
 from .arrays import to_numpy
 
@@ -36,10 +38,9 @@ def gaussian_stats(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.
     array = features_as_float64(features)
     if array.shape[0] < 2:
         raise ValueError(f"need at least 2 samples to estimate a covariance, got N={array.shape[0]}")
-    mu = array.mean(axis=0)
-    sigma = np.cov(array, rowvar=False, ddof=1)
+    statistics = fid_features_to_statistics(torch.from_numpy(np.ascontiguousarray(array)))  # np.cov, ddof 1
     # np.cov returns a 0-d array when d = 1; keep (d, d) so the matrix code below stays uniform.
-    return mu, np.atleast_2d(sigma)
+    return statistics["mu"], np.atleast_2d(statistics["sigma"])
 
 
 def _check_statistics(
@@ -67,12 +68,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     rank-deficient product would then give NaN (torch-fidelity commit 154062c). The sum's real part is kept.
     """
     mu1, sigma1, mu2, sigma2 = _check_statistics(mu1, sigma1, mu2, sigma2)
-    mean_difference = mu1 - mu2
-    eigenvalues = np.linalg.eigvals(sigma1 @ sigma2).astype(np.complex128)
-    trace_sqrt_product = np.sqrt(eigenvalues).sum().real
-    return float(
-        mean_difference @ mean_difference + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt_product
-    )
+    metric = fid_statistics_to_metric({"mu": mu1, "sigma": sigma1}, {"mu": mu2, "sigma": sigma2}, verbose=False)
+    return float(metric[KEY_METRIC_FID])
 
 
 def frechet_distance_sqrtm(

@@ -2,14 +2,15 @@
 metrics.md §5).
 """
 
-# The kernel, the unbiased estimator and the subset loop follow torch-fidelity's metric_kid.py (Apache-2.0),
-# itself adapted from mbinkowski/MMD-GAN (BSD-3-Clause); the random draws are made in the same order, so equal
-# inputs and seed give the same subsets.
+# The kernel, the unbiased estimator and the subset loop are torch-fidelity's own (metric_kid.py: kernel_poly, mmd2,
+# kid_features_to_metric), called behind the project's input checks and float64 convention, so that our KID is
+# torch-fidelity's by construction (same subsets for the same seed).
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch_fidelity.metric_kid import KEY_METRIC_KID_MEAN, KEY_METRIC_KID_STD, kernel_poly, kid_features_to_metric, mmd2
 
 from repro.metrics.fid import features_as_float64
 
@@ -32,9 +33,8 @@ def polynomial_kernel(
 
     gamma=None means 1/d, torch-fidelity's default.
     """
-    if gamma is None:
-        gamma = 1.0 / x.shape[1]
-    return (gamma * (x @ y.T) + coef0) ** degree
+    return kernel_poly(x, y, kid_kernel_poly_degree=degree, kid_kernel_poly_gamma=gamma,
+                       kid_kernel_poly_coef0=coef0)
 
 
 def mmd2_unbiased(kernel_xx: np.ndarray, kernel_xy: np.ndarray, kernel_yy: np.ndarray) -> float:
@@ -48,9 +48,7 @@ def mmd2_unbiased(kernel_xx: np.ndarray, kernel_xy: np.ndarray, kernel_yy: np.nd
             f"kernel matrices must all be (m, m) with m >= 2, got {kernel_xx.shape}, {kernel_xy.shape}, "
             f"{kernel_yy.shape}"
         )
-    off_diagonal_xx = kernel_xx.sum() - np.trace(kernel_xx)
-    off_diagonal_yy = kernel_yy.sum() - np.trace(kernel_yy)
-    return float((off_diagonal_xx + off_diagonal_yy) / (m * (m - 1)) - 2.0 * kernel_xy.sum() / (m * m))
+    return float(mmd2(kernel_xx, kernel_xy, kernel_yy, mmd_est="unbiased"))
 
 
 def kernel_inception_distance(
@@ -87,15 +85,10 @@ def kernel_inception_distance(
     if subsets < 1:
         raise ValueError(f"subsets must be at least 1, got {subsets}")
 
-    rng = np.random.RandomState(seed)
-    kernel_kwargs = {"degree": degree, "gamma": gamma, "coef0": coef0}
-    mmd2_values = np.empty(subsets)
-    for index in range(subsets):
-        subset_a = array_a[rng.choice(num_a, subset_size, replace=False)]
-        subset_b = array_b[rng.choice(num_b, subset_size, replace=False)]
-        mmd2_values[index] = mmd2_unbiased(
-            polynomial_kernel(subset_a, subset_a, **kernel_kwargs),
-            polynomial_kernel(subset_a, subset_b, **kernel_kwargs),
-            polynomial_kernel(subset_b, subset_b, **kernel_kwargs),
-        )
-    return float(mmd2_values.mean()), float(mmd2_values.std(ddof=0))
+    metric = kid_features_to_metric(
+        torch.from_numpy(np.ascontiguousarray(array_a)), torch.from_numpy(np.ascontiguousarray(array_b)),
+        kid_subsets=subsets, kid_subset_size=subset_size,
+        kid_kernel="poly", kid_kernel_poly_degree=degree, kid_kernel_poly_gamma=gamma, kid_kernel_poly_coef0=coef0,
+        rng_seed=seed, verbose=False,
+    )
+    return float(metric[KEY_METRIC_KID_MEAN]), float(metric[KEY_METRIC_KID_STD])
