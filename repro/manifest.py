@@ -36,6 +36,9 @@ class NotebookRun:
     runs_found: int  # run folders of this notebook and profile that existed before it started
     runs_total: int  # ... and after it finished
     plan_sha256: str | None = None  # its plans in repro (repro.experiments.plan_sha256); None without a plan
+    # the environment it ran in: requirements-lock.txt's hash and whether the installed versions match its pins
+    # (repro.results.environment_record)
+    environment: dict[str, Any] | None = None
 
 
 def first_run(run: NotebookRun, previous: dict[str, Any] | None) -> dict[str, Any] | None:

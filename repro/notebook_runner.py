@@ -43,7 +43,7 @@ from .files import file_sha256
 from .manifest import NotebookRun, mark_awaiting_rerun, update_manifest
 from .paths import DATA_DIR_ENV, REPO_ROOT, RESULTS_DIR_ENV, RUNS_DIR_ENV, results_root, runs_root
 from .profiles import DEFAULT_PROFILE, PROFILES, check_profile
-from .results import git_commit
+from .results import environment_record, git_commit
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 # Per-notebook wall-clock limits in seconds (0 = none); a notebook may raise its own in its metadata
@@ -291,6 +291,7 @@ def run_notebook(
         runs_found=runs_found,
         runs_total=len(run_folders(name, profile, runs_dir)),
         plan_sha256=plan,
+        environment=environment_record(),
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import platform
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +39,34 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return sha + ("+dirty" if dirty else "")
+
+
+LOCK_FILE = "requirements-lock.txt"
+
+
+def environment_record(repo_root: Path | None = None) -> dict[str, Any]:
+    """Which environment made a result: the SHA-256 (16 hex digits) of ``requirements-lock.txt`` (the versions the
+    tests last passed with) and whether the installed packages match its pins (those pinned and installed; the
+    names and versions that differ, at most 20). The runner keeps it in each notebook's manifest entry."""
+    from importlib import metadata
+
+    def canonicalize_name(name: str) -> str:  # PEP 503
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    lock = (repo_root or REPO_ROOT) / LOCK_FILE
+    if not lock.exists():
+        return {"lock_sha256": None, "matches_lock": None, "differs_from_lock": []}
+    pins = {}
+    for line in lock.read_text().splitlines():
+        name, separator, version = line.partition("==")
+        if separator and not line.startswith("#"):
+            pins[canonicalize_name(name)] = version.strip()
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()
+                 if d.metadata["Name"]}
+    differ = sorted(f"{name} {installed[name]} (lock {version})" for name, version in pins.items()
+                    if name in installed and installed[name] != version)
+    return {"lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest()[:16], "matches_lock": not differ,
+            "differs_from_lock": differ[:20]}
 
 
 def run_protocol(profile: str, seed: int, **fields: Any) -> dict[str, Any]:

@@ -61,6 +61,7 @@ def test_run_all_reports_failures_and_keeps_going(tmp_path, monkeypatch, capsys)
     }
     ok = manifest["30_works"]
     assert ok["parameters"] == {"PROFILE": "smoke"} and ok["profile"] == "smoke"
+    assert len(ok["environment"]["lock_sha256"]) == 16  # which requirements-lock.txt it ran under
     assert len(ok["notebook_sha256"]) == 64 and ok["duration_s"] > 0
     assert "boom in the notebook" in Path(manifest["10_fails"]["log"]).read_text()
     assert "profile is smoke" in Path(ok["log"]).read_text()

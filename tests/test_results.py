@@ -1,6 +1,7 @@
 """repro.results: tables carry their protocol; figures are written as PNG."""
 
 import csv
+import os
 
 import matplotlib
 
@@ -71,3 +72,20 @@ def test_rewritten_results_do_not_make_the_commit_dirty(tmp_path, monkeypatch):
     assert not git_commit().endswith("+dirty")
     (repo / "code.py").write_text("x = 2\n")
     assert git_commit().endswith("+dirty")
+
+
+def test_the_environment_record_says_whether_the_installed_versions_match_the_lock(tmp_path):
+    import numpy
+
+    from repro.results import environment_record
+
+    (tmp_path / "requirements-lock.txt").write_text(f"# header\nnumpy=={numpy.__version__}\nnot-installed==1.0\n")
+    record = environment_record(tmp_path)
+    assert record["matches_lock"] is True and len(record["lock_sha256"]) == 16
+    (tmp_path / "requirements-lock.txt").write_text("numpy==0.0.1\n")
+    record = environment_record(tmp_path)
+    assert record["matches_lock"] is False
+    assert record["differs_from_lock"] == [f"numpy {numpy.__version__} (lock 0.0.1)"]
+    assert environment_record(tmp_path / "nowhere")["lock_sha256"] is None
+    if os.environ.get("REPRO_UNLOCKED") != "1":  # the tests run in the locked environment ensure_env.sh made
+        assert environment_record()["differs_from_lock"] == []
