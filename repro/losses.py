@@ -138,9 +138,31 @@ def rotation_cross_entropy(rotation_logits: torch.Tensor, rotations: torch.Tenso
     return F.cross_entropy(rotation_logits, rotations)
 
 
+def ms_mixed_cross_entropy(mixed_logits: torch.Tensor, mixed_labels: torch.Tensor) -> torch.Tensor:
+    """MS-GAN's official D term (ms_gan.md §1.6; github tntrung/msgan ``msdistgan.py`` l.296-302): one 5-way
+    cross-entropy, one batch mean, over the mixed batch of :func:`repro.rotation.mixed_batch` (rotated reals
+    labelled by rotation, upright fakes labelled 4); logits (N, 5)."""
+    if mixed_logits.shape[1] != 5:
+        raise ValueError(f"the MS task needs a 5-way head (4 rotations + generated), got {mixed_logits.shape[1]}")
+    return F.cross_entropy(mixed_logits, mixed_labels)
+
+
+def ms_generator_matching(fake_logits: torch.Tensor, real_logits: torch.Tensor,
+                          rotations: torch.Tensor) -> torch.Tensor:
+    """MS-GAN's official G term (ms_gan.md §1.6; ``msdistgan.py`` g_acc, and the standard-GAN driver of commit
+    7d5b3a7): |E CE_5(C(T_k G(z)), k) − E CE_5(C(T_k x), k)|, the absolute value taken after the batch means, the
+    same rotation draw for fakes and reals. The real term is a constant for G (detached here): G is pushed to
+    match the classifier's loss on reals, not to minimise its own; bounded below by 0."""
+    fake_term = F.cross_entropy(fake_logits, rotations)
+    real_term = F.cross_entropy(real_logits.detach(), rotations)
+    return (fake_term - real_term).abs()
+
+
 def ms_discriminator_task(real_logits: torch.Tensor, real_rotations: torch.Tensor,
                           fake_logits: torch.Tensor) -> torch.Tensor:
-    """MS-GAN's D/C term (ms_gan.md §1.4, [our reading]): E CE_5(C(T_k x), k) + E CE_5(C(T_k G(z)), fake).
+    """MS-GAN's D/C term as the paper's equations read (ms_gan.md §1.4, [our reading]; the "paper-form
+    reconstruction", as SSGAN-LA's ``ssgan_ms``), not the authors' code (:func:`ms_mixed_cross_entropy`):
+    E CE_5(C(T_k x), k) + E CE_5(C(T_k G(z)), fake).
 
     Logits (M, 5) with "generated" as the last class; rotated reals are classified by rotation, rotated fakes
     as generated."""
@@ -149,7 +171,8 @@ def ms_discriminator_task(real_logits: torch.Tensor, real_rotations: torch.Tenso
 
 
 def ms_generator_task(fake_logits: torch.Tensor, fake_rotations: torch.Tensor) -> torch.Tensor:
-    """MS-GAN's G term (ms_gan.md §1.4, [our reading]): E CE_5(C(T_k G(z)), k) − E CE_5(C(T_k G(z)), fake).
+    """MS-GAN's G term as the paper's equations read (ms_gan.md §1.4, [our reading]; the reconstruction, not the
+    authors' :func:`ms_generator_matching`): E CE_5(C(T_k G(z)), k) − E CE_5(C(T_k G(z)), fake).
 
     The softmax normaliser cancels, leaving E[u_fake − u_k] of the logits u (M, 5): computed from logits, exact
     and stable. Unbounded below against a fixed C, hence a small weight λ_g."""

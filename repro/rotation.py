@@ -76,6 +76,36 @@ def apply_rotations(images: torch.Tensor, draw: RotationDraw) -> torch.Tensor:
     return all_rotations(images)[draw.rotation, draw.source]
 
 
+class MixDraw(NamedTuple):
+    """The official MS-GAN D batch (ms_gan.md §1.1, §1.6): of the 5N items "4 rotations of the N reals, then the N
+    un-rotated fakes", the ``kept`` ones (N of 5N, drawn without replacement). Item j < 4N is real image j mod N
+    under T_(j div N), labelled j div N; item j >= 4N is fake j - 4N, labelled 4 ("generated")."""
+
+    kept: torch.Tensor  # (N,) int64 in 0..5N-1
+
+    def labels(self, batch_size: int) -> torch.Tensor:
+        """The 5-way targets of the kept items: the rotation 0..3 of a real, 4 for a fake."""
+        return torch.clamp(self.kept // batch_size, max=NUM_ROTATIONS)
+
+
+def draw_ms_mix(batch_size: int, generator: torch.Generator | None = None,
+                device: str | torch.device = "cpu") -> MixDraw:
+    """N of the 5N items of the official mixed batch, uniformly without replacement, so about 80% rotated reals and
+    20% fakes (github tntrung/msgan, ``modules/imutils.py`` l.116-200 as ms_gan.md §1.1 reads it)."""
+    return MixDraw(torch.randperm((NUM_ROTATIONS + 1) * batch_size, generator=generator, device=device)[:batch_size])
+
+
+def mixed_batch(real: torch.Tensor, fake: torch.Tensor, draw: MixDraw) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images (N, C, H, W) and 5-way labels (N,) of ``draw``'s mixed batch of rotated reals and upright fakes."""
+    if real.shape != fake.shape:
+        raise ValueError(f"the mixed batch needs real and fake batches of one shape, got {tuple(real.shape)} and "
+                         f"{tuple(fake.shape)}")
+    n = len(real)
+    pool = torch.cat([all_rotations(real).flatten(0, 1), fake])  # (5N, C, H, W): item k·N + i is T_k real_i
+    kept = draw.kept.to(real.device)
+    return pool[kept], draw.labels(n).to(real.device)
+
+
 def rotated_batch(
     images: torch.Tensor, scheme: RotationScheme, generator: torch.Generator | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
