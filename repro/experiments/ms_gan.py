@@ -43,7 +43,47 @@ CLAIMED_PAIRS = (("MS-GAN", "SSGAN"), ("SSGAN", "GAN"), ("MS-GAN", "GAN"))
 PAPER_FID = {"cifar10": 11.40, "cifar100": 19.74, "imagenet32": 12.3}
 
 
-MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax"}  # model -> task
+# model -> self-supervised task (repro.methods.self_supervised). The paper's comparison (Tran et al. 2019, as the
+# authors' code runs it; ms_gan.md §1.6): the base GAN, its self-supervised baseline (the rotation loss for D only,
+# ss_task 1) and MS in the official form (ss_task 2). Named variants, reported as extensions: Chen et al.'s SSGAN
+# (α = 0.2 on fakes, mimicry's quarter split) and the paper-form reconstruction of MS (our earlier default).
+MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax", "SSGAN-Chen": "rotation",
+                          "MS-GAN-reconstruction": "minimax_reconstruction"}
+MAIN_MODELS: tuple[str, ...] = ("GAN", "SSGAN", "MS-GAN")
+# (λ_d, λ_g) per setting in the authors' drivers (github tntrung/msgan): msdistgan_mnist1k.py l.139-156 for
+# Stacked-MNIST on the Unrolled-GAN nets, msdistgan_cifar.py l.93-121 for CIFAR ("sngan_resnet" is their "resnet").
+# SSGAN (ss_task 1) has λ_g = 0 in every driver; the reconstruction takes MS's pair, for a like-for-like variant.
+OFFICIAL_WEIGHTS: dict[tuple[str, str], tuple[float, float]] = {
+    ("SSGAN", "K/4"): (0.5, 0.0), ("MS-GAN", "K/4"): (0.5, 0.2),
+    ("SSGAN", "K/2"): (1.0, 0.0), ("MS-GAN", "K/2"): (1.0, 1.0),
+    ("SSGAN", "dcgan"): (1.0, 0.0), ("MS-GAN", "dcgan"): (1.0, 0.1),
+    ("SSGAN", "sngan"): (1.0, 0.0), ("MS-GAN", "sngan"): (1.0, 0.01),
+    ("SSGAN", "sngan_resnet"): (0.5, 0.0), ("MS-GAN", "sngan_resnet"): (0.5, 0.1),
+}
+CHEN_SSGAN_WEIGHTS = (1.0, 0.2)  # β, α (Chen et al. 2019; compare_gan and mimicry)
+
+
+def model_weights(model: str, setting: str, weight_d: float | None, weight_g: float | None
+                  ) -> tuple[float, float] | tuple[None, None]:
+    """The (λ_d, λ_g) a run of ``model`` uses on ``setting`` (a Stacked-MNIST discriminator size or a CIFAR backbone):
+    the configuration's own where it sets them, else the official pair of :data:`OFFICIAL_WEIGHTS`."""
+    if model == "GAN":
+        return None, None
+    official = {"SSGAN-Chen": CHEN_SSGAN_WEIGHTS,
+                "MS-GAN-reconstruction": OFFICIAL_WEIGHTS[("MS-GAN", setting)]}.get(model)
+    official = official or OFFICIAL_WEIGHTS[(model, setting)]
+    return (official[0] if weight_d is None else weight_d, official[1] if weight_g is None else weight_g)
+
+
+def rotation_scheme(model: str, chosen: str | None) -> str:
+    """The configuration's rotation scheme, else the official random n-of-4n draw, or mimicry's quarter split for
+    Chen et al.'s SSGAN and the reconstruction (SSGAN-LA's)."""
+    return chosen or ("quarter" if model in ("SSGAN-Chen", "MS-GAN-reconstruction") else "random")
+
+OFFICIAL_FORMS = ("the authors' code (ms_gan.md §1.6): SSGAN = rotation loss for D only; MS-GAN = one 5-way CE "
+                  "over rotated reals and upright fakes for D, |CE_fake − CE_real| for G; official (λ_d, λ_g) per "
+                  "setting; random n-of-4n rotation draw")
+
 
 def check_model(model: str, weight_d: float | None, weight_g: float | None) -> None:
     """A known model, and self-supervised weights only where there is a self-supervised task."""
@@ -61,8 +101,8 @@ def model_label(model: str, weight_d: float | None, weight_g: float | None) -> s
 
 @dataclass(frozen=True)
 class StackedMNISTConfig:
-    """One Stacked-MNIST run (module docstring). ``weight_d`` / ``weight_g``: None = the task's defaults
-    (SSGAN β 1.0 / α 0.2; MS-GAN λ_d 1.0 / λ_g 0.1)."""
+    """One Stacked-MNIST run (module docstring). ``weight_d`` / ``weight_g``: None = the official pair of the model
+    at this discriminator size (:func:`model_weights`); ``rotation_scheme`` None = :func:`rotation_scheme`."""
 
     model: str = "MS-GAN"
     discriminator: str = "K/4"
@@ -74,7 +114,7 @@ class StackedMNISTConfig:
     loss: str = "ns"
     weight_d: float | None = None
     weight_g: float | None = None
-    rotation_scheme: str = "quarter"
+    rotation_scheme: str | None = None
     pool_size: int | None = 5_000  # None: all 60,000 training digits
     latent_dim: int = 256
 
@@ -104,8 +144,9 @@ class StackedMNIST:
 
     def build(self, config: StackedMNISTConfig, train_set: ImageDataset) -> SelfSupervisedGAN:
         generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
-        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, config.weight_d,
-                                 config.weight_g, config.rotation_scheme, seed=config.seed)
+        weight_d, weight_g = model_weights(config.model, config.discriminator, config.weight_d, config.weight_g)
+        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, weight_d, weight_g,
+                                 rotation_scheme(config.model, config.rotation_scheme), seed=config.seed)
 
     def batches(self, config: StackedMNISTConfig, train_set: ImageDataset, device) -> DeviceBatches:
         return StackedMNISTBatches(train_set.images, train_set.labels, config.batch_size, seed=config.seed,
@@ -178,7 +219,7 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
         return StackedMNISTConfig(model=model, discriminator=size, seed=seed, iterations=iterations, pool_size=pool,
                                   **weights)
 
-    main = tuple(config(m, s, seed) for s in sizes for m in MODELS for seed in seeds)
+    main = tuple(config(m, s, seed) for s in sizes for m in MAIN_MODELS for seed in seeds)
     ablation = tuple(config("MS-GAN", "K/4", seeds[0], weight_g=g) for g in lambda_g)
     pool_text = ("all 60,000 MNIST training digits" if pool is None
                  else f"{pool} class-balanced MNIST training digits (seed 0)")
@@ -188,8 +229,8 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
         protocol={"seed": str(seeds), "iterations": iterations, "batch_size": 64, "n_samples": evaluation.n_samples,
                   "digit_pool": pool_text,
                   "modes_read_by": "the project's MNIST classifier, per channel (named in the runs' extractor column)",
-                  "rotation_scheme": "quarter"},
-        settings={"models": list(MODELS), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
+                  "self_supervised_forms": OFFICIAL_FORMS},
+        settings={"models": list(MAIN_MODELS), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
     )
 
 
@@ -219,7 +260,7 @@ class CifarConfig:
     width: int = 64
     weight_d: float | None = None
     weight_g: float | None = None
-    rotation_scheme: str = "quarter"
+    rotation_scheme: str | None = None  # None: rotation_scheme(model)
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
@@ -255,8 +296,10 @@ class Cifar:
                                                       discriminator_width=config.width)
         else:
             generator, discriminator = sngan_resnet_nets(generator_width=config.width, discriminator_width=config.width)
+        weight_d, weight_g = model_weights(config.model, config.backbone, config.weight_d, config.weight_g)
         return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], BACKBONES[config.backbone]["loss"],
-                                 config.weight_d, config.weight_g, config.rotation_scheme, seed=config.seed)
+                                 weight_d, weight_g, rotation_scheme(config.model, config.rotation_scheme),
+                                 seed=config.seed)
 
     def batches(self, config: CifarConfig, train_set: ImageDataset, device) -> DeviceBatches:
         return DeviceBatches(train_set.images, None, config.batch_size, seed=config.seed, device=device)
@@ -327,14 +370,14 @@ def cifar_plan(profile: str) -> Plan[CifarConfig]:
     def config(model: str, backbone: str, seed: int, **weights: float) -> CifarConfig:
         return CifarConfig(model=model, backbone=backbone, seed=seed, iterations=iterations, width=width, **weights)
 
-    main = tuple(config(m, b, seed) for b in backbones for m in MODELS for seed in seeds)
+    main = tuple(config(m, b, seed) for b in backbones for m in MAIN_MODELS for seed in seeds)
     ablation = tuple(config("MS-GAN", backbones[-1], seeds[0], weight_d=d, weight_g=g) for d, g in lambdas)
     return Plan(
         notebook=CIFAR_NOTEBOOK, profile=profile, experiment=CIFAR, runs={"main": main, "lambdas": ablation},
         evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
         protocol={"seed": str(seeds), "iterations": iterations, "width": width, "batch_size": 64,
-                  "reference": "CIFAR-10 train (random subset, seed 0)", "rotation_scheme": "quarter"},
-        settings={"models": list(MODELS), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
+                  "reference": "CIFAR-10 train (random subset, seed 0)", "self_supervised_forms": OFFICIAL_FORMS},
+        settings={"models": list(MAIN_MODELS), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
     )
 
 

@@ -24,7 +24,8 @@ def toy_mnist(toy_mnist_mirror):
 
 
 def test_stacked_runs_train_resume_and_score(toy_mnist):
-    configs = [ms_gan.StackedMNISTConfig(model=m, iterations=3, batch_size=8, pool_size=None) for m in ms_gan.MODELS]
+    configs = [ms_gan.StackedMNISTConfig(model=m, iterations=3, batch_size=8, pool_size=None)
+               for m in ms_gan.MAIN_MODELS]
     root = toy_mnist / "runs"
     evaluation = Evaluation(n_samples=64, eval_every=2, eval_samples=40, classifier_profile="smoke")
     rows = runner.run_all(ms_gan.STACKED, configs, root, toy_mnist, evaluation)
@@ -39,8 +40,10 @@ def test_stacked_runs_train_resume_and_score(toy_mnist):
     assert histogram.shape == (1000,) and histogram.sum() == 64 and (histogram > 0).sum() == rows[2]["modes"]
     curves = runner.curves(ms_gan.STACKED, configs, root)
     assert [(c["model"], c["step"]) for c in curves][:2] == [("GAN", 2), ("GAN", 3)]
-    method = runner.trained(ms_gan.STACKED, configs[1], root, toy_mnist)
-    assert method.task == "rotation" and method.weight_g == 0.2
+    method = runner.trained(ms_gan.STACKED, configs[1], root, toy_mnist)  # the official SS baseline at K/4
+    assert (method.task, method.weight_d, method.weight_g, method.rotation_scheme) == ("rotation", 0.5, 0.0, "random")
+    method = runner.trained(ms_gan.STACKED, configs[2], root, toy_mnist)  # MS in the official form at K/4
+    assert (method.task, method.weight_d, method.weight_g, method.rotation_scheme) == ("minimax", 0.5, 0.2, "random")
     with pytest.raises(FileNotFoundError, match="train the run first"):
         ms_gan.mode_histogram(ms_gan.StackedMNISTConfig(seed=9), root)
 
@@ -97,6 +100,23 @@ def test_plans_hold_every_run_of_notebooks_30_and_31():
     assert "K/4" in stacked._repr_markdown_()
 
 
+def test_runs_take_the_official_weights_of_their_setting_unless_they_set_their_own():
+    # github tntrung/msgan msdistgan_mnist1k.py l.139-156 and msdistgan_cifar.py l.93-121
+    expected = {("SSGAN", "K/4"): (0.5, 0.0), ("MS-GAN", "K/4"): (0.5, 0.2), ("SSGAN", "K/2"): (1.0, 0.0),
+                ("MS-GAN", "K/2"): (1.0, 1.0), ("MS-GAN", "dcgan"): (1.0, 0.1), ("MS-GAN", "sngan"): (1.0, 0.01),
+                ("MS-GAN", "sngan_resnet"): (0.5, 0.1), ("SSGAN", "sngan_resnet"): (0.5, 0.0)}
+    for (model, setting), weights in expected.items():
+        assert ms_gan.model_weights(model, setting, None, None) == weights
+    assert ms_gan.model_weights("MS-GAN", "K/4", None, 0.5) == (0.5, 0.5)
+    assert ms_gan.model_weights("SSGAN-Chen", "dcgan", None, None) == (1.0, 0.2)
+    assert ms_gan.model_weights("MS-GAN-reconstruction", "K/2", None, None) == (1.0, 1.0)
+    assert ms_gan.model_weights("GAN", "K/2", None, None) == (None, None)
+    method = ms_gan.CIFAR.build(ms_gan.CifarConfig(model="SSGAN-Chen", backbone="dcgan", width=4), None)
+    assert (method.task, method.weight_g, method.rotation_scheme) == ("rotation", 0.2, "quarter")
+    plan = ms_gan.stacked_plan("smoke")
+    assert {c.model for c in plan.runs["main"]} == set(ms_gan.MAIN_MODELS)
+
+
 def test_configs_refuse_bad_input_and_label_their_weights():
     with pytest.raises(ConfigError, match="GAN, SSGAN, MS-GAN"):
         ms_gan.StackedMNISTConfig(model="DistGAN")
@@ -119,7 +139,8 @@ def test_cifar_backbones_take_a_training_step_with_each_task(backbone):
         real = torch.rand(8, 3, 32, 32) * 2 - 1
         optimizer = torch.optim.Adam(method.discriminator.parameters(), 1e-3)
         d_logs = method.discriminator_step(real, None, optimizer)
-        g_logs = method.generator_step(8, None, torch.optim.Adam(method.generator.parameters(), 1e-3))
+        g_logs = method.generator_step(8, None, torch.optim.Adam(method.generator.parameters(), 1e-3),
+                                       real if method.generator_needs_real else None)
         assert torch.isfinite(d_logs["d_loss"]) and torch.isfinite(g_logs["g_loss"])
-        if model != "GAN":  # the self-supervised term of G is logged
+        if model != "GAN" and method.weight_g:  # the self-supervised term of G is logged where it has one
             assert np.isfinite(float(g_logs["g_task"]))

@@ -13,7 +13,7 @@ from repro.errors import ConfigError
 from repro.methods.gan import StandardGAN
 from repro.methods.self_supervised import SelfSupervisedGAN
 from repro.nets.stacked_mnist import stacked_mnist_nets
-from repro.rotation import rotated_batch
+from repro.rotation import apply_rotations, draw_ms_mix, draw_rotations, mixed_batch, rotated_batch
 from repro.stacked_mnist import StackedMNISTBatches
 
 
@@ -51,7 +51,7 @@ def replay_fake(method, batch: int) -> torch.Tensor:
 
 def test_zero_weights_give_the_plain_gan():
     real = torch.rand(8, 3, 28, 28) * 2 - 1
-    for task in ("rotation", "minimax"):
+    for task in ("rotation", "minimax", "minimax_single", "minimax_reconstruction"):
         g, d = nets()
         plain = StandardGAN(*nets(), loss="ns", seed=4)
         ss = SelfSupervisedGAN(g, d, task, "ns", weight_d=0.0, weight_g=0.0, seed=4)
@@ -97,9 +97,48 @@ def test_rotated_images_never_reach_the_adversarial_head():
     assert torch.equal(seen[0], d.features(real).detach()) and torch.allclose(seen[1], d.features(fake).detach())
 
 
-def test_ms_method_losses_match_their_definitions_and_train_the_head():
+def test_official_ms_losses_match_their_definitions():
     g, d = nets()
     method = SelfSupervisedGAN(g, d, "minimax", weight_d=1.0, weight_g=0.5, seed=3)
+    assert d.heads["rotation"].out_features == 5 and method.generator_needs_real
+    assert method.hparams()["rotation_scheme"] == "random"  # the official draw
+    head = lambda x: d.head("rotation", d.features(x))  # noqa: E731
+    real = torch.rand(8, 3, 28, 28) * 2 - 1
+    state = method.noise.get_state()  # replay the draws the loss makes: the fake batch, then the mixed batch
+    with torch.no_grad():
+        fake = method.generator(method.sample_latent(8))
+    mix = draw_ms_mix(8, method.noise)
+    method.noise.set_state(state)
+    d_loss, logs = method.discriminator_loss(real, None)
+    images, targets = mixed_batch(real, fake, mix)
+    expected_task = F.cross_entropy(head(images), targets)  # one 5-way CE over the mixed batch, weight 1
+    assert torch.allclose(logs["d_task"], expected_task, atol=1e-6)
+    assert torch.allclose(d_loss, losses.d_loss_ns(d(real), d(fake)) + expected_task, atol=1e-5)
+
+    real_for_g = torch.rand(8, 3, 28, 28) * 2 - 1
+    state = method.noise.get_state()
+    fake = method.generator(method.sample_latent(8))
+    draw = draw_rotations(8, "random", method.noise)
+    method.noise.set_state(state)
+    g_loss, logs = method.generator_loss(8, None, real_for_g)
+    matching = (F.cross_entropy(head(apply_rotations(fake, draw)), draw.rotation)
+                - F.cross_entropy(head(apply_rotations(real_for_g, draw)), draw.rotation)).abs()
+    assert torch.allclose(g_loss, losses.g_loss_ns(d(fake)) + 0.5 * matching, atol=1e-5)
+    with pytest.raises(ValueError, match="needs a real batch"):
+        method.generator_loss(8, None)
+
+
+def test_the_self_supervised_baseline_with_no_g_weight_is_the_rotation_loss_for_d_only():
+    g, d = nets()
+    baseline = SelfSupervisedGAN(g, d, "rotation", weight_g=0.0, seed=5)
+    fake = replay_fake(baseline, 8)
+    g_loss, logs = baseline.generator_loss(8, None)
+    assert torch.allclose(g_loss, losses.g_loss_ns(d(fake)), atol=1e-6) and logs == {}
+
+
+def test_reconstructed_ms_losses_match_their_definitions_and_train_the_head():
+    g, d = nets()
+    method = SelfSupervisedGAN(g, d, "minimax_reconstruction", weight_d=1.0, weight_g=0.5, seed=3)
     assert d.heads["rotation"].out_features == 5
     real = torch.rand(8, 3, 28, 28) * 2 - 1
     fake_adv = fake_task = replay_fake(method, 8)  # one fake batch serves both terms
