@@ -53,6 +53,11 @@ class DatasetSpec:
     size: int
     num_classes: int
 
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image."""
+        return (self.channels, self.size, self.size)
+
 
 KNOWN_DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
@@ -161,6 +166,25 @@ def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> b
     return True
 
 
+def check_dataset_name(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The offline mirror of ``name`` (None for a known dataset when no data folder is set: torchvision then
+    loads it), without decoding anything; a ConfigError saying how to bring it when ``name`` is neither a known
+    dataset nor a mirror in the data directory; a DataError when a named data directory is missing or lacks the
+    mirror (a named folder never falls back to a download). Command lines check their arguments with it before
+    loading data."""
+    mirror = find_mirror(name, data_dir)
+    if mirror is None and name not in KNOWN_DATASETS:
+        where = resolve_data_dir(data_dir)
+        raise ConfigError(
+            f"unknown dataset {name!r}: known datasets are {', '.join(KNOWN_DATASETS)}; to use your own, put "
+            f"'{name}.zip' or a folder '{name}/' laid out as <split>/<class>/<image> in the data directory "
+            f"({'currently ' + str(where) if where else 'set ' + DATA_DIR_ENV + ' or pass data_dir='})"
+        )
+    if mirror is None and (folder := resolve_data_dir(data_dir)) is not None:  # named: its mirror or an error
+        raise DataError(missing_mirror_message(name, KNOWN_DATASETS[name], folder))
+    return mirror
+
+
 def load_dataset(
     name: str,
     split: str = "train",
@@ -176,22 +200,13 @@ def load_dataset(
     (needed for datasets whose images differ in size, e.g. CelebA). ``download=False`` forbids the torchvision
     download fallback.
     """
-    mirror = find_mirror(name, data_dir)
+    mirror = check_dataset_name(name, data_dir)
     spec = KNOWN_DATASETS.get(name)
     if mirror is not None:
         dataset = load_image_folder(mirror, split, image_size=image_size, name=name)
         if spec is not None and image_size is None:
             _check_against_spec(dataset, spec, mirror)
         return dataset
-    if spec is None:
-        where = resolve_data_dir(data_dir)
-        raise ConfigError(
-            f"unknown dataset {name!r}: known datasets are {', '.join(KNOWN_DATASETS)}; to use your own, put "
-            f"'{name}.zip' or a folder '{name}/' laid out as <split>/<class>/<image> in the data directory "
-            f"({'currently ' + str(where) if where else 'set ' + DATA_DIR_ENV + ' or pass data_dir='})"
-        )
-    if (folder := resolve_data_dir(data_dir)) is not None:  # a folder the user named: its mirror or an error
-        raise DataError(missing_mirror_message(name, spec, folder))
     if spec.torchvision is None:
         raise DataError(f"dataset {name!r} has no torchvision loader; put {spec.mirror!r} in a data folder and "
                         f"point {DATA_DIR_ENV} (or data_dir= / DATA_DIR) at it")
@@ -355,6 +370,19 @@ def _decode_split(
             archive.close()
     labels = np.array([label for label, _ in ordered], dtype=np.int64)
     return ImageDataset(name, split, images, labels, classes, source=source)
+
+
+def load_image_files(folder: str | os.PathLike) -> np.ndarray:
+    """Every image file under ``folder``, at any depth, as uint8 (N, C, H, W), in natural order of their paths
+    (hidden files skipped; the first image decides grey or RGB). No labels and no cache: for scoring images made
+    elsewhere (``python -m repro.score``). A DataError when the folder holds no image or images of several sizes."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise DataError(f"{str(path)!r} is not a folder")
+    entries = sorted((e for e in _list_entries(path) if _is_image_name(e)), key=_natural_key)
+    if not entries:
+        raise DataError(f"{path} holds no image files ({', '.join(sorted(_IMAGE_SUFFIXES))}) at any depth")
+    return _decode_all(path, _folder_reader(path), entries, None)
 
 
 def _folder_reader(root: Path) -> Callable[[str], bytes]:

@@ -17,17 +17,41 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from .errors import ConfigError
+
 
 def pick_device(preference: str = "auto") -> torch.device:
-    """CUDA when available (or asked for), else the CPU; under ``torchrun`` each rank gets its own GPU."""
+    """CUDA when available (or asked for), else the CPU; under ``torchrun`` each rank gets its own GPU.
+
+    A malformed device string, or a device this machine does not have, is a :class:`ConfigError` naming it.
+    """
     if preference == "auto":
         preference = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(preference)
+    device = check_device(preference)
     if device.type != "cuda":
         return device
     if device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.cuda.set_device(device)
+    return device
+
+
+def check_device(preference: str) -> torch.device:
+    """``preference`` ("cpu", "cuda", "cuda:1", ...) as a device this machine has; a ConfigError otherwise."""
+    way_out = "use auto (CUDA when available, else the CPU), cpu, or cuda:N for a GPU this machine has"
+    try:
+        device = torch.device(preference)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device {preference!r} is not a device name torch knows; {way_out}") from None
+    if device.type == "cpu":
+        return device
+    backend = getattr(torch, device.type, None)
+    if backend is None or not hasattr(backend, "is_available") or not backend.is_available():
+        raise ConfigError(f"device {preference!r}: this machine has no {device.type} device; {way_out}")
+    count = backend.device_count() if hasattr(backend, "device_count") else 1
+    if device.index is not None and device.index >= count:
+        raise ConfigError(f"device {preference!r}: this machine has {count} {device.type} device(s), numbered from 0; "
+                          f"{way_out}")
     return device
 
 

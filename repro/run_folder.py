@@ -344,7 +344,25 @@ class RunFolder:
 def trained_method_state(path: str | Path) -> dict[str, Any]:
     """The method's state dict in the checkpoint of the run folder ``path`` (to load into a freshly built method);
     a FileNotFoundError saying how to train the run when it has none."""
+    return _read_checkpoint(path)["method"]
+
+
+def trained_generator_state(path: str | Path) -> tuple[dict[str, torch.Tensor], str, int]:
+    """The generator that the run in ``path`` samples and evaluates with, as its checkpoint keeps it: the EMA of G
+    once the average has started, else G itself. Returns (a state dict keyed as the generator's, ``"ema"`` or
+    ``"generator"``, the checkpoint's iteration); a FileNotFoundError when the run has no checkpoint."""
+    checkpoint = _read_checkpoint(path)
+    ema = checkpoint.get("ema")
+    if ema is not None and int(ema["n_averaged"]) > 0:
+        prefix, which, state = "module.", "ema", ema
+    else:
+        prefix, which, state = "generator.", "generator", checkpoint["method"]
+    weights = {key.removeprefix(prefix): value for key, value in state.items() if key.startswith(prefix)}
+    return weights, which, int(checkpoint["step"])
+
+
+def _read_checkpoint(path: str | Path) -> dict[str, Any]:
     checkpoint = Path(path) / CHECKPOINT
     if not checkpoint.exists():
         raise FileNotFoundError(f"no checkpoint at {checkpoint}: train the run first (runner.run_plan)")
-    return torch.load(checkpoint, map_location="cpu", weights_only=True)["method"]
+    return torch.load(checkpoint, map_location="cpu", weights_only=True)

@@ -3,7 +3,9 @@
     python -m repro.run_gan --dataset cifar10 --net dcgan32 --loss ns --steps 20000 --run-dir runs/dcgan32
     torchrun --nproc_per_node 4 -m repro.run_gan --dataset cifar10 --net sngan_resnet32 --loss hinge ...
 
-Running the same command again resumes the run in ``--run-dir`` (a finished run only re-evaluates). Under
+Every argument is checked before any data is read: a bad one ends the command with one ``error:`` line per
+problem on stderr and exit status 2, as argparse does. Running the same command again resumes the run in
+``--run-dir`` (a finished run only re-evaluates; ``--extend`` with a larger ``--steps`` trains it longer). Under
 ``torchrun`` every rank trains on its own batches, gradients are averaged, and rank 0 alone writes the run.
 Paper methods have their own notebooks; this script drives the shared engine for the baselines and for
 benchmarks.
@@ -16,29 +18,36 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .data import DeviceBatches, load_dataset
+import torch
+
+from .data import KNOWN_DATASETS, DeviceBatches, check_dataset_name, load_dataset
 from .distributed import pick_device
+from .errors import ConfigError, ReproError, exit_with_errors
 from .methods import LOSSES, StandardGAN
-from .nets import NETWORKS
+from .nets import NETWORKS, build_networks
 from .train import TrainConfig, train
 
+PROG = "python -m repro.run_gan"
 
-def _net_overrides(pairs: list[str]) -> dict[str, Any]:
-    """``["width=32", "spectral_norm=true"]`` -> {"width": 32, "spectral_norm": True} (values read as JSON)."""
-    overrides = {}
+
+def _net_overrides(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``["width=32", "spectral_norm=true"]`` -> ({"width": 32, "spectral_norm": True}, []) (values read as JSON,
+    else kept as strings), with one error line per pair that is not ``key=value``."""
+    overrides, errors = {}, []
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--net-arg expects key=value, got {pair!r}")
+        if not sep or not key:
+            errors.append(f"--net-arg expects key=value, got {pair!r}")
+            continue
         try:
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
-    return overrides
+    return overrides, errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m repro.run_gan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True, help="mnist, cifar10, ... or a mirror you bring")
     parser.add_argument("--data-dir", default=None, help="offline mirrors (default: $REPRO_DATA_DIR)")
     parser.add_argument("--net", required=True, choices=sorted(NETWORKS))
@@ -67,13 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    generator, discriminator = NETWORKS[args.net](**_net_overrides(args.net_arg))
-    dataset = load_dataset(args.dataset, "train", args.data_dir)
-    if dataset.shape != generator.image_shape:
-        raise SystemExit(f"{args.net} makes {generator.image_shape} images but {args.dataset} has {dataset.shape}")
-    config = TrainConfig(
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The loop's configuration from the command line (a ConfigError with one line per bad value)."""
+    return TrainConfig(
         steps=args.steps, batch_size=args.batch_size, n_dis=args.n_dis, n_gen=args.n_gen,
         lr_g=args.lr_g, lr_d=args.lr_d, betas_g=(args.beta1, args.beta2), betas_d=(args.beta1, args.beta2),
         schedule=args.schedule, milestones=tuple(args.milestones), gamma=args.gamma,
@@ -82,14 +87,61 @@ def main(argv: list[str] | None = None) -> None:
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, sample_every=args.sample_every,
         progress=not args.no_progress,
     )
-    data = DeviceBatches(
-        dataset.images, dataset.labels, config.batch_size, device=pick_device(args.device),
-        value_range=generator.output_range,
-    )
-    method = StandardGAN(generator, discriminator, loss=args.loss)
-    result = train(method, data, config, args.run_dir, value_range=generator.output_range, extend=args.extend)
-    origin = f"resumed from {result.started_at}" if result.resumed else "fresh"
-    print(f"{args.run_dir}: iteration {result.step} ({origin}), {result.call_seconds:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    # every argument is checked before any data is read or any folder written; all the errors are reported at once
+    errors: list[str] = []
+    overrides, override_errors = _net_overrides(args.net_arg)
+    errors += override_errors
+    config = device = networks = None
+    try:
+        config = train_config(args)
+    except ConfigError as err:
+        errors += str(err).splitlines()
+    try:
+        device = pick_device(args.device)
+    except ConfigError as err:
+        errors.append(f"--device: {err}")
+    dataset_found = True
+    try:
+        check_dataset_name(args.dataset, args.data_dir)
+    except ReproError as err:
+        errors.append(f"--dataset: {err}")
+        dataset_found = False
+    if not override_errors:
+        torch.manual_seed(args.seed)  # the same command starts from the same weights
+        try:
+            networks = build_networks(args.net, overrides)
+        except ConfigError as err:
+            errors.append(f"--net-arg: {err}")
+    spec = KNOWN_DATASETS.get(args.dataset)
+    if dataset_found and networks is not None and spec is not None and tuple(networks[0].image_shape) != spec.shape:
+        errors.append(f"{args.net} makes {tuple(networks[0].image_shape)} images but {args.dataset} has {spec.shape}")
+    if errors:
+        exit_with_errors(PROG, errors)
+    generator, discriminator = networks
+    try:
+        dataset = load_dataset(args.dataset, "train", args.data_dir)
+        if tuple(generator.image_shape) != dataset.shape:
+            raise ConfigError(f"{args.net} makes {tuple(generator.image_shape)} images but {args.dataset} has "
+                              f"{dataset.shape}")
+        data = DeviceBatches(dataset.images, dataset.labels, config.batch_size, device=device,
+                             value_range=generator.output_range)
+    except ReproError as err:
+        exit_with_errors(PROG, [err])
+    method = StandardGAN(generator, discriminator, loss=args.loss, network={"name": args.net, "args": overrides})
+    try:
+        result = train(method, data, config, args.run_dir, value_range=generator.output_range, extend=args.extend)
+    except ConfigError as err:  # a resume refused (other settings, or a longer run without --extend)
+        exit_with_errors(PROG, [err])
+    if result.resumed and result.started_at == result.step:
+        print(f"{args.run_dir}: already finished at iteration {result.step}; only re-evaluated, nothing trained "
+              "(to train it longer: a larger --steps with --extend)")
+    else:
+        origin = f"resumed from {result.started_at}" if result.resumed else "fresh"
+        print(f"{args.run_dir}: iteration {result.step} ({origin}), {result.call_seconds:.1f} s")
 
 
 if __name__ == "__main__":

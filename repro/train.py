@@ -67,20 +67,40 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        """Every check at once: one ConfigError with a line ``TrainConfig: ...`` per failed check."""
+        betas = (*self.betas_g, *self.betas_d)
         checks = [
-            (self.steps >= 1, "steps must be at least 1"),
-            (self.n_dis >= 1 and self.n_gen >= 1, "n_dis and n_gen must be at least 1"),
+            (self.steps >= 1, f"steps must be at least 1, got {self.steps}"),
+            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (self.n_dis >= 1 and self.n_gen >= 1,
+             f"n_dis and n_gen must be at least 1, got {self.n_dis}, {self.n_gen}"),
+            (self.lr_g > 0 and self.lr_d > 0,
+             f"learning rates must be positive, got lr_g={self.lr_g}, lr_d={self.lr_d}"),
+            (all(0 <= b < 1 for b in betas),
+             f"Adam betas must lie in [0, 1), got betas_g={self.betas_g}, betas_d={self.betas_d}"),
+            (self.adam_eps > 0, f"adam_eps must be positive, got {self.adam_eps}"),
             (self.schedule in ("constant", "linear", "step"), f"unknown schedule {self.schedule!r}"),
             (self.precision in ("fp32", "bf16"), f"precision must be 'fp32' or 'bf16', got {self.precision!r}"),
-            (self.ema_decay is None or 0 < self.ema_decay < 1, "ema_decay must lie in (0, 1) or be None"),
-            (self.checkpoint_every >= 1 and self.log_every >= 1, "checkpoint_every and log_every must be >= 1"),
+            (self.ema_decay is None or 0 < self.ema_decay < 1,
+             f"ema_decay must lie in (0, 1) or be None, got {self.ema_decay}"),
+            (self.ema_start >= 0, f"ema_start must be at least 0, got {self.ema_start}"),
+            (self.checkpoint_every >= 1 and self.log_every >= 1,
+             f"checkpoint_every and log_every must be >= 1, got {self.checkpoint_every}, {self.log_every}"),
+            (self.eval_every >= 0 and self.sample_every >= 0,
+             f"eval_every and sample_every must be >= 0 (0: only at the end), got {self.eval_every}, "
+             f"{self.sample_every}"),
             (self.sample_grid >= 1, "sample_grid must be at least 1"),
             (self.schedule != "step" or bool(self.milestones), "the step schedule needs milestones"),
-            (0 <= self.decay_start < self.steps, f"decay_start must lie in [0, steps), got {self.decay_start}"),
+            (self.schedule == "step" or not self.milestones,
+             f"milestones {list(self.milestones)} are read only by the step schedule, not by {self.schedule!r}: "
+             "drop them or use schedule='step'"),
+            (self.gamma > 0, f"gamma must be positive, got {self.gamma}"),
+            (self.steps < 1 or 0 <= self.decay_start < self.steps,
+             f"decay_start must lie in [0, steps), got {self.decay_start}"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"TrainConfig: {message}")
+        failed = [f"TrainConfig: {message}" for ok, message in checks if not ok]
+        if failed:
+            raise ConfigError("\n".join(failed))
 
 
 class NonFiniteLossError(ReproError, FloatingPointError):

@@ -149,6 +149,33 @@ def test_unknown_dataset_lists_the_known_ones(isolated_cache, tmp_path):
     assert "imagenet.zip" in str(err.value)
 
 
+def test_dataset_names_are_checked_without_decoding(isolated_cache, make_image_zip, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_decode_split", lambda *a, **k: pytest.fail("decoded"))
+    mirror = make_image_zip(random_tree(0, {"train": 1}), "own.zip")
+    assert data.check_dataset_name("own", tmp_path) == mirror
+    monkeypatch.delenv("REPRO_DATA_DIR", raising=False)
+    assert data.check_dataset_name("cifar10") is None  # known, no data folder set: torchvision provides it
+    with pytest.raises(data.DataError, match="no 'cifar10' mirror in the data folder"):  # a named folder: no download
+        data.check_dataset_name("cifar10", tmp_path)
+    with pytest.raises(ConfigError, match="unknown dataset 'imagenet': known datasets are mnist"):
+        data.check_dataset_name("imagenet", tmp_path)
+    assert data.KNOWN_DATASETS["mnist"].shape == (1, 28, 28)
+
+
+def test_image_files_are_read_at_any_depth_in_natural_order(tmp_path):
+    for name, value in [("b/img10.png", 30), ("b/img9.png", 20), ("a/deep/img1.png", 10)]:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png_bytes(np.full((4, 4), value, np.uint8)))
+    (tmp_path / ".hidden.png").write_bytes(b"not an image")
+    (tmp_path / "notes.txt").write_text("skipped")
+    images = data.load_image_files(tmp_path)
+    assert images.shape == (3, 1, 4, 4) and images[:, 0, 0, 0].tolist() == [10, 20, 30]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="holds no image files"):
+        data.load_image_files(tmp_path / "empty")
+
+
 def test_missing_data_dir_names_the_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(DataError, match="REPRO_DATA_DIR") as err:

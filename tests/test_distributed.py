@@ -15,11 +15,13 @@ import torch.multiprocessing as mp
 from repro.distributed import (
     any_rank,
     average_gradients,
+    check_device,
     gather_objects,
     init_distributed,
     pick_device,
     stop_requests,
 )
+from repro.errors import ConfigError
 from repro.train import TrainConfig, train
 
 from .test_train import tiny_data, tiny_method
@@ -87,6 +89,17 @@ def test_one_process_needs_no_process_group(monkeypatch):
     assert device == torch.device("cpu") and init_distributed(device) == (0, 1)
     assert gather_objects("state", 1) == ["state"]
     assert any_rank(True, device, 1) and not any_rank(False, device, 1)
+
+
+@pytest.mark.parametrize(("preference", "message"), [
+    ("gpu", r"device 'gpu' is not a device name torch knows; use auto"),
+    ("cuda:99", r"device 'cuda:99': this machine has (no cuda device|\d+ cuda device\(s\), numbered from 0)"),
+    ("meta", r"device 'meta': this machine has no meta device"),
+])
+def test_a_device_this_machine_lacks_is_a_config_error(preference, message):
+    with pytest.raises(ConfigError, match=message):
+        pick_device(preference)
+    assert check_device("cpu") == torch.device("cpu")
 
 
 def test_a_signal_becomes_a_flag_and_a_second_one_stops_at_once():

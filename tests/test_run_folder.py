@@ -12,7 +12,14 @@ import torch
 
 from repro.errors import ConfigError
 from repro.methods import StandardGAN
-from repro.run_folder import CsvLog, config_differences, rng_state, save_sample_grid, set_rng_state
+from repro.run_folder import (
+    CsvLog,
+    config_differences,
+    rng_state,
+    save_sample_grid,
+    set_rng_state,
+    trained_generator_state,
+)
 from repro.train import TrainConfig, TrainingInterrupted, train
 
 from .test_train import CONFIG, StopAt, TinyD, TinyG, tiny_data, tiny_method
@@ -97,3 +104,16 @@ def test_sample_grids_build_no_autograd_graph(tmp_path):
     generator.register_forward_hook(lambda module, args, output: seen.append(torch.is_grad_enabled()))
     save_sample_grid(generator, torch.zeros(4, 8), tmp_path / "grid.png", "eval", "symmetric")
     assert seen == [False] and (tmp_path / "grid.png").exists()
+
+
+@pytest.mark.parametrize(("ema_start", "expected"), [(0, "ema"), (5, "generator")])
+def test_trained_generator_state_is_the_average_once_it_started_else_g(tmp_path, ema_start, expected):
+    method = tiny_method()
+    config = TrainConfig(steps=2, batch_size=16, ema_decay=0.5, ema_start=ema_start, progress=False)
+    result = train(method, tiny_data(), config, tmp_path)
+    weights, which, step = trained_generator_state(tmp_path)
+    assert which == expected and step == 2
+    sampled_with = result.ema_generator if expected == "ema" else method.generator
+    torch.testing.assert_close(weights, sampled_with.state_dict())
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        trained_generator_state(tmp_path / "elsewhere")

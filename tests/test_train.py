@@ -230,6 +230,18 @@ def test_linear_decay_starts_late(tmp_path):
 def test_bad_config_is_refused():
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(steps=1, precision="fp8")
+    with pytest.raises(ConfigError) as refused:  # every failed check, one line each, naming the values
+        TrainConfig(steps=0, batch_size=0, lr_g=0.0, betas_d=(0.5, 1.0), ema_decay=1.0, milestones=(5,), gamma=0)
+    assert str(refused.value).splitlines() == [
+        "TrainConfig: steps must be at least 1, got 0",
+        "TrainConfig: batch_size must be at least 1, got 0",
+        "TrainConfig: learning rates must be positive, got lr_g=0.0, lr_d=0.0002",
+        "TrainConfig: Adam betas must lie in [0, 1), got betas_g=(0.5, 0.999), betas_d=(0.5, 1.0)",
+        "TrainConfig: ema_decay must lie in (0, 1) or be None, got 1.0",
+        "TrainConfig: milestones [5] are read only by the step schedule, not by 'constant': drop them or use "
+        "schedule='step'",
+        "TrainConfig: gamma must be positive, got 0",
+    ]
     with pytest.raises(ConfigError, match="batch_size is 32"):
         train(tiny_method(), tiny_data(), TrainConfig(steps=1, batch_size=32, progress=False), "unused")
 

@@ -32,15 +32,21 @@ class StandardGAN(GANMethod):
 
     name = "standard_gan"
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: str = "ns", seed: int = 0) -> None:
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: str = "ns", seed: int = 0,
+                 network: dict[str, Any] | None = None) -> None:
+        """``network``: how G and D were built, ``{"name": <repro.nets.NETWORKS key>, "args": {...}}``, recorded in
+        the run's config.json so that the run can be rebuilt from its folder alone (``repro.run_gan`` passes it;
+        ``repro.score`` reads it)."""
         super().__init__(generator, discriminator, seed)
         if loss not in LOSSES:
             raise ConfigError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.loss = loss
         self.d_loss_fn, self.g_loss_fn = LOSSES[loss]
+        self.network = network
 
     def hparams(self) -> dict[str, Any]:
-        return {**super().hparams(), "loss": self.loss}
+        recorded = {"network": self.network} if self.network is not None else {}
+        return {**super().hparams(), "loss": self.loss, **recorded}
 
     def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
         with torch.no_grad():

@@ -121,6 +121,16 @@ def latent_projection(latent_dim: int, channels: int, size: int) -> nn.Sequentia
     return nn.Sequential(nn.Linear(latent_dim, channels * size * size), nn.Unflatten(1, (channels, size, size)))
 
 
+def check_sizes(**sizes: int | None) -> None:
+    """Raise a ConfigError naming every size (``width=...``, ``latent_dim=...``) that is not a positive integer;
+    None means "the default" and passes. Builders call it first, so a bad override fails with its name rather
+    than deep inside torch."""
+    bad = [f"{name}={value!r}" for name, value in sizes.items()
+           if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1)]
+    if bad:
+        raise ConfigError(f"{', '.join(bad)}: network sizes must be positive integers")
+
+
 def square_image_size(image_shape: tuple[int, int, int], supported: Collection[int], family: str) -> int:
     """H of a (C, H, W) image shape with H == W, checked against the sizes that a network family supports."""
     _, height, width = image_shape

@@ -27,6 +27,7 @@ from .base import (
     Discriminator,
     Generator,
     InitScheme,
+    check_sizes,
     conv,
     conv_block,
     init_weights,
@@ -118,6 +119,7 @@ def dcgan_nets(
     init: InitScheme = "dcgan",
 ) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """A matching DCGAN pair. z is 100-d as in DCGAN and MMGAN's reading; MS-GAN's DCGAN-CNN uses 128."""
+    check_sizes(latent_dim=latent_dim, width=width)
     generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init)
     discriminator = DCGANDiscriminator(image_shape, width, batch_norm, spectral_norm, init)
     return generator, discriminator

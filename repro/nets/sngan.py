@@ -33,6 +33,7 @@ from ..images import ValueRange
 from .base import (
     Discriminator,
     Generator,
+    check_sizes,
     conv,
     conv_block,
     init_weights,
@@ -107,6 +108,7 @@ def sngan_cnn_nets(
     spectral_norm: bool = True,
 ) -> tuple[SNGANCNNGenerator, SNGANCNNDiscriminator]:
     """A matching SNGAN standard-CNN pair (Table 3 widths; ``generator_width=128`` for MS-GAN's official G)."""
+    check_sizes(latent_dim=latent_dim, generator_width=generator_width, discriminator_width=discriminator_width)
     generator = SNGANCNNGenerator(image_shape, latent_dim, generator_width, output_range)
     discriminator = SNGANCNNDiscriminator(image_shape, discriminator_width, spectral_norm)
     return generator, discriminator
@@ -262,6 +264,7 @@ def sngan_resnet_nets(
     spectral_norm: bool = True,
 ) -> tuple[SNGANResNetGenerator, SNGANResNetDiscriminator]:
     """A matching SNGAN ResNet pair; widths default to mimicry's ngf / ndf for the image size."""
+    check_sizes(latent_dim=latent_dim, generator_width=generator_width, discriminator_width=discriminator_width)
     generator = SNGANResNetGenerator(image_shape, latent_dim, generator_width, output_range)
     discriminator = SNGANResNetDiscriminator(image_shape, discriminator_width, spectral_norm)
     return generator, discriminator

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..images import ValueRange
-from .base import Discriminator, Generator, conv, conv_block, init_weights, latent_projection
+from .base import Discriminator, Generator, check_sizes, conv, conv_block, init_weights, latent_projection
 
 StackedMNISTSize = Literal["K/4", "K/2"]
 DISCRIMINATOR_WIDTHS: dict[str, int] = {"K/4": 2, "K/2": 4}
@@ -87,6 +87,7 @@ def stacked_mnist_nets(
     """The K/4 or K/2 pair: the same G (width 8), a D of width 2 (K/4) or 4 (K/2); no SN officially."""
     if size not in DISCRIMINATOR_WIDTHS:
         raise ConfigError(f"Stacked-MNIST nets come in sizes {sorted(DISCRIMINATOR_WIDTHS)}, got {size!r}")
+    check_sizes(latent_dim=latent_dim)
     generator = StackedMNISTGenerator(latent_dim, output_range=output_range)
     discriminator = StackedMNISTDiscriminator(DISCRIMINATOR_WIDTHS[size], spectral_norm)
     return generator, discriminator

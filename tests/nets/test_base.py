@@ -13,6 +13,7 @@ from repro.errors import ConfigError
 from repro.nets.base import (
     Discriminator,
     Generator,
+    check_sizes,
     conv,
     init_weights,
     latent_projection,
@@ -124,6 +125,14 @@ def test_square_image_size_names_the_supported_sizes():
         square_image_size((3, 32, 48), (32, 48), "toy")
     with pytest.raises(ConfigError, match="got"):
         square_image_size((3, 64, 64), (32, 48), "toy")
+
+
+def test_check_sizes_names_every_size_that_is_not_a_positive_integer():
+    check_sizes(width=1, latent_dim=100, generator_width=None)  # None: the factory's default
+    with pytest.raises(ConfigError, match=r"^width=-3, latent_dim=2.5, depth=True: network sizes must be positive"):
+        check_sizes(width=-3, latent_dim=2.5, depth=True, ok=4)
+    with pytest.raises(ConfigError, match="width=0"):
+        check_sizes(width=0)
 
 
 def test_generator_applies_the_output_activation_and_checks_latents():

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from repro.nets import NETWORKS
+from repro.errors import ConfigError
+from repro.nets import NETWORKS, build_networks, network_arguments
 
 NAMES = sorted(NETWORKS)
 BATCH = 3
@@ -75,3 +76,25 @@ def test_gradients_flow_from_the_discriminator_heads_to_every_generator_paramete
         for parameter_name, parameter in net.named_parameters():
             assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), parameter_name
     assert sum(p.grad.abs().sum() for p in generator.parameters()) > 0
+
+
+def test_build_networks_names_the_unknown_argument_and_the_valid_ones():
+    generator, _ = build_networks("dcgan28", {"width": 4})
+    assert generator.image_shape == (1, 28, 28)
+    assert network_arguments("stacked_mnist_k4") == ["size", "latent_dim", "output_range", "spectral_norm"]
+    with pytest.raises(ConfigError, match="unknown network 'dcgan64'; known networks are dcgan28"):
+        build_networks("dcgan64")
+    with pytest.raises(ConfigError, match=r"^sngan_cnn32 takes no argument 'width'; its arguments are image_shape, "
+                                          r"latent_dim, generator_width, discriminator_width"):
+        build_networks("sngan_cnn32", {"width": 8})
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"width": -3}, r"^dcgan32: width=-3: network sizes must be positive integers$"),  # the factory's own check
+    ({"output_range": "x"}, r"^dcgan32: output_range must be 'symmetric'"),
+    ({"image_shape": [3, 32]}, r"^cannot build dcgan32 with image_shape=\[3, 32\]: not enough values to unpack"),
+])
+def test_build_networks_turns_bad_values_into_one_line(arguments, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        build_networks("dcgan32", arguments)
+    assert "\n" not in str(refused.value)
