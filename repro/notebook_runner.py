@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,47 @@ def notebook_code_sha256(notebook: Path | str | dict[str, Any]) -> str:
     code = [cell["source"] for cell in nb["cells"] if cell["cell_type"] == "code"]
     declared = nb["metadata"].get("repro", {})
     return hashlib.sha256(json.dumps([code, declared], sort_keys=True).encode()).hexdigest()
+
+
+OUTPUT_CONDITIONS = ("profiles", "needs")
+
+
+def declared_outputs(notebook: Path | str, profile: str,
+                     met: Callable[[str], bool | None] = lambda need: None) -> tuple[set[str], set[str]]:
+    """The files a notebook declares it writes into its results folder at ``profile``, from its
+    ``metadata.repro``: its executed copy, ``<table>.csv`` and ``<table>.md`` per name in ``tables``, and
+    ``<figure>.png`` per name in ``figures``.
+
+    ``conditional`` maps some of those names to when they are written: ``profiles`` (only at those profiles) and
+    ``needs`` (only where each requirement holds: a dataset's offline mirror, or ``inception_weights``), which
+    ``met`` judges: True, False, or None where it cannot tell (the default, e.g. for a run on another machine).
+
+    Returns (the files the run writes, the files it may write besides: those whose requirements ``met`` cannot
+    tell). A condition on a name that is not declared, or of an unknown kind, is a :class:`ConfigError`."""
+    import nbformat
+
+    name = Path(notebook).stem
+    declared = nbformat.read(notebook, as_version=4).metadata.get("repro", {})
+    files: dict[str, list[str]] = {output: [f"{output}.csv", f"{output}.md"] for output in declared.get("tables", [])}
+    for output in declared.get("figures", []):
+        files.setdefault(output, []).append(f"{output}.png")
+    conditions = declared.get("conditional", {})
+    for output, condition in conditions.items():
+        if output not in files or set(condition) - set(OUTPUT_CONDITIONS):
+            raise ConfigError(f"{name}: metadata.repro.conditional has {output!r}: {dict(condition)}; it must name a "
+                              f"declared table or figure ({', '.join(files) or 'none'}) and say only "
+                              f"{' and '.join(OUTPUT_CONDITIONS)}")
+    written, maybe = {f"{name}.ipynb"}, set()
+    for output, paths in files.items():
+        condition = conditions.get(output, {})
+        if profile not in condition.get("profiles", [profile]):
+            continue
+        needs = [met(need) for need in condition.get("needs", [])]
+        if all(needs):
+            written.update(paths)
+        elif False not in needs:
+            maybe.update(paths)
+    return written, maybe
 
 
 def notebook_plan_sha256(notebook: str, profile: str) -> str | None:

@@ -1,16 +1,57 @@
 """Figures shared by the notebooks (matplotlib / seaborn): image grids and panels, class and mode histograms,
-metrics against the sample count, and learning curves. Tiling images into one picture is :mod:`repro.images`."""
+metrics against the sample count, and learning curves. Tiling images into one picture is :mod:`repro.images`.
+
+Column and dataset names become titles and axis labels through :func:`label`; a line drawn at a paper's value
+carries a legend entry that says so (``paper: 0.93 %``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from .data import ImageDataset
 from .images import tile_images
+
+# Readable names for the table columns and dataset names that figures show as titles or axis labels
+LABELS = {
+    "is_mean": "Inception Score (classifier)",
+    "am_score": "AM Score (classifier)",
+    "fid": "FID",
+    "kid_mean": "KID",
+    "modes": "modes covered",
+    "kl_to_uniform": "KL to uniform",
+    "error_raw_percent": "test error (%), current D",
+    "error_average_percent": "test error (%), averaged D",
+    "mnist": "MNIST",
+    "stacked_mnist": "Stacked-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "svhn": "SVHN",
+    "stl10": "STL-10",
+}
+
+
+def label(name: str) -> str:
+    """The readable title of a column or dataset name (:data:`LABELS`; the name itself where none is known)."""
+    return LABELS.get(name, name)
+
+
+def paper_label(value: float, unit: str = "", what: str = "") -> str:
+    """The legend entry of a line drawn at a paper's published value: ``paper: 0.93 %`` (``paper, what: ...``)."""
+    return f"paper{', ' + what if what else ''}: {value:g}{' ' + unit if unit else ''}"
+
+
+def integer_counts(ax: plt.Axes) -> None:
+    """Make the y axis a counts axis: from 0, with integer ticks (on a linear scale; a symlog scale ticks at
+    0, 1, 10, ...) written with thousands separators. Set the scale first."""
+    ax.set_ylim(bottom=0)
+    if ax.get_yscale() == "linear":
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
 
 
 def show_grid(images: np.ndarray, columns: int, title: str = "", scale: float = 0.45) -> plt.Figure:
@@ -49,10 +90,13 @@ def class_histograms(datasets: Sequence[ImageDataset]) -> plt.Figure:
             records["count"] += counts.tolist()
             records["split"] += [d.split] * d.num_classes
         sns.barplot(x=records["class"], y=records["count"], hue=records["split"], ax=ax)
-        ax.set_title(name)
+        ax.set_title(label(name))
         ax.set_ylabel("images")
         ax.tick_params(axis="x", rotation=60 if max(len(c) for c in records["class"]) > 2 else 0)
-        ax.legend(loc="lower right")
+        ax.get_legend().remove()
+    # one legend for all panels, outside the last one, so that it covers no bar
+    axes[0][-1].legend(*axes[0][-1].get_legend_handles_labels(), title="split", loc="upper left",
+                       bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -62,11 +106,39 @@ def mode_histogram(mode_labels: np.ndarray, n_modes: int, title: str = "") -> pl
     counts = np.sort(np.bincount(np.asarray(mode_labels), minlength=n_modes))[::-1]
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.bar(np.arange(n_modes), counts, width=1.0)
-    ax.axhline(len(mode_labels) / n_modes, color="k", linestyle="--", linewidth=1, label="uniform")
+    uniform = len(mode_labels) / n_modes
+    ax.axhline(uniform, color="k", linestyle="--", linewidth=1, label=f"uniform: {uniform:,.3g} per mode")
     ax.set_xlabel("mode (sorted by count)")
     ax.set_ylabel("samples")
+    integer_counts(ax)
     ax.set_title(title or f"{(counts > 0).sum()} of {n_modes} modes present")
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def mode_coverage(panels: Mapping[str, Mapping[str, np.ndarray]], title: str = "") -> plt.Figure:
+    """Samples per mode, sorted, one panel per title and one line per run: ``panels`` maps a panel title to
+    {run label: its count per mode, (n_modes,)}; the uniform expectation dotted. The counts axis is linear
+    from 0 to 1 and logarithmic above (a few modes hold most samples of a collapsed run), with integer ticks."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
+    for ax, (panel, runs) in zip(axes[0], panels.items(), strict=True):
+        for run, per_mode in runs.items():
+            counts = np.sort(np.asarray(per_mode))[::-1]
+            ax.plot(np.arange(1, len(counts) + 1), counts, label=f"{run} ({(counts > 0).sum()} modes)")
+        per_mode = next(iter(runs.values()), None)
+        if per_mode is not None:
+            uniform = np.sum(per_mode) / len(per_mode)
+            ax.axhline(uniform, color="grey", linestyle=":", label=f"uniform: {uniform:,.3g} per mode")
+        ax.set_yscale("symlog", linthresh=1)
+        integer_counts(ax)
+        ax.set_ylim(top=2 * max((np.max(c) for c in runs.values()), default=1))  # a factor of 2 above the highest
+        ax.set_xlabel("mode rank")
+        ax.set_title(panel)
+    axes[0][0].set_ylabel("samples per mode")
+    axes[0][-1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -74,23 +146,27 @@ def mode_histogram(mode_labels: np.ndarray, n_modes: int, title: str = "") -> pl
 def metrics_vs_samples(rows: Sequence[dict], metrics: Sequence[str] = ("is_mean", "fid", "kid_mean")) -> plt.Figure:
     """One panel per metric: its value against the number of samples, one line per dataset."""
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.3), squeeze=False)
+    sizes = sorted({r["n_train_subset"] for r in rows})
     for ax, metric in zip(axes[0], metrics, strict=True):
         for dataset in dict.fromkeys(r["dataset"] for r in rows):
             points = [(r["n_train_subset"], r[metric]) for r in rows if r["dataset"] == dataset]
-            ax.plot(*zip(*points, strict=True), marker="o", label=dataset)
+            ax.plot(*zip(*points, strict=True), marker="o", label=label(dataset))
         ax.set_xscale("log")
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("real images scored (N)")
-        ax.set_title(metric)
+        ax.set_title(label(metric))
         ax.legend()
     fig.tight_layout()
     return fig
 
 
 def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "labels", x: str = "epoch",
-                 reference: dict | None = None) -> plt.Figure:
+                 reference: dict | None = None, title: str = "") -> plt.Figure:
     """One panel per column (e.g. raw and averaged test error, %): one line per run, coloured by ``group``.
 
-    ``reference`` maps a group value to a horizontal line drawn in its colour (e.g. the paper's error)."""
+    ``reference`` maps a group value to the paper's test error (%), drawn as a dashed line in its colour and
+    named in the legend (``paper, labels 100: 0.93 %``); ``title`` goes above the panels."""
     groups = list(dict.fromkeys(r[group] for r in rows))
     colours = dict(zip(groups, sns.color_palette(n_colors=max(1, len(groups))), strict=True))
     fig, axes = plt.subplots(1, len(columns), figsize=(5 * len(columns), 3.6), squeeze=False, sharey=True)
@@ -103,26 +179,45 @@ def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "lab
                     label=f"{group} {value}" if first else None)
         for value, level in (reference or {}).items():
             if value in colours:
-                ax.axhline(level, color=colours[value], linestyle="--", linewidth=1)
+                ax.axhline(level, color=colours[value], linestyle="--", linewidth=1,
+                           label=paper_label(level, "%", f"{group} {value}"))
         ax.set_yscale("log")
         ax.set_xlabel(x)
-        ax.set_title(column)
+        ax.set_title(label(column))
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("test error (%)")
-    axes[0][-1].legend(fontsize=8)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def image_panels(panels: dict[str, np.ndarray], columns: int, panel_size: float = 2.6) -> plt.Figure:
-    """One tiled image grid per title, side by side: ``panels`` maps a title to uint8 images (N, C, H, W)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), panel_size * 1.1), squeeze=False)
-    for ax, (title, images) in zip(axes[0], panels.items(), strict=True):
+def image_panels(panels: dict[str, np.ndarray], columns: int, panel_size: float = 2.6, title: str = "",
+                 row_labels: Sequence[str] | None = None) -> plt.Figure:
+    """One tiled image grid per title, side by side: ``panels`` maps a title to uint8 images (N, C, H, W).
+
+    ``title``: the figure's title, above the panels' own; ``row_labels``: one name per row of ``columns`` images
+    (e.g. the class each row holds), written left of each panel's rows."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_size * len(panels), panel_size * 1.1), squeeze=False,
+                             layout="constrained")
+    for ax, (name, images) in zip(axes[0], panels.items(), strict=True):
         picture = tile_images(images, columns=columns)
         ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(name, fontsize=9)
         ax.axis("off")
-    fig.tight_layout()
+        if row_labels is not None:
+            rows = -(-len(images) // columns)
+            if len(row_labels) != rows:
+                raise ValueError(f"{len(row_labels)} row labels for {rows} rows of {columns} images in panel {name!r}")
+            ax.axis("on")
+            ax.set_xticks([])
+            ax.set_yticks((np.arange(rows) + 0.5) * picture.shape[0] / rows, list(row_labels), fontsize=7)
+            ax.tick_params(left=False, pad=1)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -4,9 +4,10 @@ For every notebook with an entry in ``results/cpu/manifest.json``: the run finis
 what ran (the same SHA-256 of its code cells and declared outputs, and of the plans it trains, which live in
 ``repro.experiments``: a notebook whose code or plan changed without a rerun is stale, a notebook whose prose
 changed is not), and every table and figure it declares is there, tables as CSV + Markdown whose rows carry the
-protocol columns of a cpu run. Notebooks that have not had their cpu run yet are listed in ``NOT_YET_RUN_AT_CPU``;
-the list must shrink as results land (a notebook listed there that has results fails too, so the list cannot go
-stale).
+protocol columns of a cpu run, and nothing it does not declare (:func:`repro.notebook_runner.declared_outputs`;
+an output declared as written only where a requirement holds, such as the Inception weights, may be there or
+not). Notebooks that have not had their cpu run yet are listed in ``NOT_YET_RUN_AT_CPU``; the list must shrink as
+results land (a notebook listed there that has results fails too, so the list cannot go stale).
 
 A notebook whose code changed on purpose before its next run (e.g. the plan moved into ``repro``) carries an
 ``awaiting_rerun`` mark in its manifest entry (``./run_all.sh --mark-awaiting-rerun NN --why ...``): the reason,
@@ -25,11 +26,10 @@ import csv
 import json
 import re
 
-import nbformat
 import pytest
 
 from repro.metrics.classifier import pinned_manifest
-from repro.notebook_runner import list_notebooks, notebook_code_sha256, notebook_plan_sha256
+from repro.notebook_runner import declared_outputs, list_notebooks, notebook_code_sha256, notebook_plan_sha256
 from repro.paths import REPO_ROOT
 
 CPU_RESULTS = REPO_ROOT / "results" / "cpu"
@@ -70,8 +70,14 @@ def test_committed_cpu_results_are_complete_and_fresh(name):
             f"is planned, mark it: ./run_all.sh --mark-awaiting-rerun {name[:2]} --why REASON)")
     out = CPU_RESULTS / name
     assert (out / f"{name}.ipynb").exists(), f"the executed copy of {name} is missing"
-    declared = nbformat.read(NOTEBOOKS[name], as_version=4).metadata.get("repro", {})
-    for table in declared.get("tables", []):
+    expected, maybe = declared_outputs(NOTEBOOKS[name], "cpu")
+    present = {path.name for path in out.iterdir()}
+    missing, undeclared = sorted(expected - present), sorted(present - expected - maybe)
+    assert not missing, f"results/cpu/{name}/ lacks the declared {missing}: rerun ./run_all.sh {name[:2]}"
+    assert not undeclared, (f"results/cpu/{name}/ has files its notebook does not declare {undeclared}: declare "
+                            "them in its metadata.repro, or remove them if no notebook writes them any more")
+    written = sorted(present & (expected | maybe))
+    for table in (file.removesuffix(".csv") for file in written if file.endswith(".csv")):
         with open(out / f"{table}.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         assert rows, f"results/cpu/{name}/{table}.csv is empty"
@@ -79,8 +85,8 @@ def test_committed_cpu_results_are_complete_and_fresh(name):
         assert not missing, f"results/cpu/{name}/{table}.csv lacks protocol columns {missing}"
         assert all(r["profile"] == "cpu" for r in rows)
         assert (out / f"{table}.md").read_text().strip()
-    for figure in declared.get("figures", []):
-        assert (out / f"{figure}.png").read_bytes()[:4] == b"\x89PNG", f"results/cpu/{name}/{figure}.png missing"
+    for figure in (file for file in written if file.endswith(".png")):
+        assert (out / figure).read_bytes()[:4] == b"\x89PNG", f"results/cpu/{name}/{figure} is not a PNG"
 
 
 # Tables scored before the classifiers were pinned (issue 19) name whichever network the machine that ran them had

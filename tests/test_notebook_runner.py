@@ -100,6 +100,34 @@ def test_a_notebook_can_declare_a_longer_limit_for_a_profile(tmp_path):
     assert runner.default_timeout(path, "smoke") == runner.DEFAULT_TIMEOUTS["smoke"]
 
 
+def test_declared_outputs_follow_the_conditions(tmp_path):
+    path = write_notebook(tmp_path, "30_declares", "pass")
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["repro"] = {
+        "tables": ["runs", "curves", "inception_fid"], "figures": ["curves", "samples_svhn"],
+        "conditional": {"curves": {"profiles": ["cpu", "paper"]}, "inception_fid": {"needs": ["inception_weights"]},
+                        "samples_svhn": {"profiles": ["cpu"], "needs": ["svhn"]}}}
+    nbformat.write(nb, path)
+    always = {"30_declares.ipynb", "runs.csv", "runs.md"}
+    inception = {"inception_fid.csv", "inception_fid.md"}
+    assert runner.declared_outputs(path, "smoke", lambda need: True) == (always | inception, set())
+    assert runner.declared_outputs(path, "smoke", lambda need: False) == (always, set())
+    curves = {"curves.csv", "curves.md", "curves.png"}
+    # requirements it cannot tell: they may be there
+    assert runner.declared_outputs(path, "cpu") == (always | curves, inception | {"samples_svhn.png"})
+    at_paper = runner.declared_outputs(path, "paper", {"svhn": True}.get)  # samples_svhn is a cpu-only figure
+    assert at_paper == (always | curves, inception)
+
+    nb.metadata["repro"]["conditional"] = {"learning_curves": {"profiles": ["cpu"]}}
+    nbformat.write(nb, path)
+    with pytest.raises(ConfigError, match="'learning_curves'.*must name a declared table or figure"):
+        runner.declared_outputs(path, "cpu")
+    nb.metadata["repro"]["conditional"] = {"curves": {"profile": ["cpu"]}}
+    nbformat.write(nb, path)
+    with pytest.raises(ConfigError, match="say only profiles and needs"):
+        runner.declared_outputs(path, "cpu")
+
+
 def test_the_manifest_counts_run_folders_found_before_the_notebook_started(tmp_path):
     runs = tmp_path / "runs"
     body = ("import os\nfrom pathlib import Path\n"  # the notebook trains under the runs folder it is given

@@ -1,14 +1,109 @@
-"""repro.plots: curves and panels draw what they are given."""
+"""repro.plots: curves and panels draw what they are given, with readable titles, paper lines in the legend,
+counts from 0, labelled rows and legends that cover nothing."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
 
 
 def test_error_curves_draw_one_line_per_run_and_the_references():
     from repro.plots import error_curves
 
-    rows = [{"labels": n, "run_seed": s, "epoch": e, "raw": 10.0 / e, "avg": 8.0 / e}
+    rows = [{"labels": n, "run_seed": s, "epoch": e, "error_raw_percent": 10.0 / e, "error_average_percent": 8.0 / e}
             for n in (20, 100) for s in ((0, 1) if n == 100 else (0,)) for e in (1, 2, 3)]
-    fig = error_curves(rows, ["raw", "avg"], reference={100: 0.93, 50: 2.21})
+    fig = error_curves(rows, ["error_raw_percent", "error_average_percent"], reference={100: 0.93, 50: 2.21},
+                       title="MNIST")
     for ax in fig.axes:
         curves = [line for line in ax.lines if len(line.get_xdata()) == 3]
         assert len(curves) == 3  # runs (20, 0), (100, 0), (100, 1)
         assert len(ax.lines) == 4  # plus the reference of the only drawn group that has one
-    assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] == ["labels 20", "labels 100"]
+    assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] == [
+        "labels 20", "labels 100", "paper, labels 100: 0.93 %"]
+    assert [ax.get_title() for ax in fig.axes] == ["test error (%), current D", "test error (%), averaged D"]
+    assert fig.get_suptitle() == "MNIST"
+
+
+def test_labels_are_readable_and_unknown_names_pass_through():
+    from repro.plots import label, paper_label
+
+    assert [label(n) for n in ("is_mean", "fid", "kid_mean", "cifar10", "setting")] == [
+        "Inception Score (classifier)", "FID", "KID", "CIFAR-10", "setting"]
+    assert paper_label(0.93, "%") == "paper: 0.93 %"
+
+
+def test_metrics_vs_samples_titles_the_metrics():
+    from repro.plots import metrics_vs_samples
+
+    rows = [{"dataset": d, "n_train_subset": n, "is_mean": 1.0, "fid": 2.0, "kid_mean": 3.0}
+            for d in ("mnist", "cifar10") for n in (250, 500, 1000)]
+    fig = metrics_vs_samples(rows)
+    assert [ax.get_title() for ax in fig.axes] == ["Inception Score (classifier)", "FID", "KID"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["MNIST", "CIFAR-10"]
+
+
+def test_mode_coverage_counts_from_zero_and_names_the_runs():
+    from repro.plots import mode_coverage
+
+    collapsed = np.zeros(1000, dtype=int)
+    collapsed[:3] = [600, 30, 10]
+    spread = np.full(1000, 1)
+    fig = mode_coverage({"K/4 discriminator": {"GAN, seed 0": collapsed, "MS-GAN, seed 0": spread}},
+                        title="Stacked-MNIST, seed 0")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert ax.get_ylim()[0] == 0
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert min(ticks) == 0 and all(float(t).is_integer() for t in ticks)
+    assert all("−" not in t.get_text() and "-" not in t.get_text() for t in ax.get_yticklabels())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "GAN, seed 0 (3 modes)", "MS-GAN, seed 0 (1000 modes)", "uniform: 0.64 per mode"]
+    assert fig.get_suptitle() == "Stacked-MNIST, seed 0"
+
+
+def test_mode_histogram_counts_from_zero_in_whole_samples():
+    from repro.plots import mode_histogram
+
+    fig = mode_histogram(np.array([0, 0, 1, 2, 2, 2]), 5)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] == 0
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+
+
+def test_image_panels_label_rows_and_keep_the_title_above_the_panels():
+    from repro.plots import image_panels
+
+    images = np.zeros((6, 1, 8, 8), dtype=np.uint8)
+    fig = image_panels({"GAN": images, "AM-GAN": images}, columns=2, title="MNIST", row_labels=["0", "1", "2"])
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    suptitle = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert suptitle.y0 >= ax.title.get_window_extent(renderer).y1 - 1  # no overlap
+    with pytest.raises(ValueError, match="2 row labels for 3 rows"):
+        image_panels({"GAN": images}, columns=2, row_labels=["0", "1"])
+
+
+def test_class_histograms_legend_covers_no_bar():
+    from repro.data import ImageDataset
+    from repro.plots import class_histograms
+
+    def dataset(split, n):
+        labels = np.arange(n) % 3
+        return ImageDataset("mnist", split, np.zeros((n, 1, 2, 2), dtype=np.uint8), labels, ("0", "1", "2"), "test")
+
+    fig = class_histograms([dataset("train", 30), dataset("test", 9)])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # outside the panel, right of it
+    assert ax.get_title() == "MNIST"

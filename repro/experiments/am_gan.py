@@ -358,14 +358,24 @@ def class_rows(method: AMGANFamily, config: AMGANConfig, classifier: Any, per_cl
 
 def class_rows_figure(configs: Sequence[AMGANConfig], root: str | os.PathLike, classifier: Any,
                       data_dir: str | os.PathLike | None = None, per_class: int = 8):
-    """One panel per model: its samples, one class per row."""
-    from ..plots import image_panels
+    """One panel per model: its samples, one class per row, each row named by its class (the configs share one
+    dataset)."""
+    from ..plots import image_panels, label
 
+    datasets = {config.dataset for config in configs}
+    if len(datasets) != 1:
+        raise ConfigError(f"class_rows_figure draws the runs of one dataset, got {sorted(datasets)}: call it "
+                          "once per dataset")
+    dataset = datasets.pop()
     panels = {}
     for config in configs:
         method = runner.trained(AM_GAN, config, root, data_dir)
         panels[f"{config.variant} ({config.labeling})"] = class_rows(method, config, classifier, per_class)
-    return image_panels(panels, columns=per_class)
+    seeds = ", ".join(str(s) for s in sorted({c.seed for c in configs}))
+    dynamic = any(c.labeling == "dynamic" for c in configs)
+    how = "; dynamic labeling: the class the classifier predicts" if dynamic else ""
+    return image_panels(panels, columns=per_class, row_labels=load_dataset(dataset, "test", data_dir).classes,
+                        title=f"{label(dataset)}, seed {seeds}: one row per class{how}")
 
 
 # ----------------------------------------------------------------------------------------------------------
