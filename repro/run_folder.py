@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 CHECKPOINT = "checkpoint.pt"
 # Fields that may change between a run and its resumption; every other field must match.
 RESUMABLE_FIELDS = frozenset({"log_every", "eval_every", "sample_every", "checkpoint_every", "progress"})
+# Checks recorded only since a later version: a checkpoint written before then holds no value to compare, so the
+# check is skipped for it (not a setting that changes training, unlike a new hyper-parameter, which is compared).
+LATER_CHECKS = frozenset({("data", "content_sha256")})
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -61,6 +64,8 @@ def config_differences(saved: dict[str, Any], current: dict[str, Any], ignore: f
         old, new = saved.get(section, {}), current.get(section, {})
         for key in sorted(set(old) | set(new)):
             if section == "train" and (key in RESUMABLE_FIELDS or key in ignore):
+                continue
+            if (section, key) in LATER_CHECKS and key not in old:
                 continue
             if old.get(key) != new.get(key):
                 lines.append(f"  {section}.{key}: checkpoint {old.get(key)!r} -> now {new.get(key)!r}")

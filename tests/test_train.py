@@ -135,6 +135,12 @@ def test_a_run_never_resumes_on_other_data_of_the_same_size(tmp_path):
         train(tiny_method(), inverted, config, tmp_path / "run")
     assert train(tiny_method(), tiny_data(), config, tmp_path / "run").started_at == 5  # the same data resumes
 
+    # a checkpoint from before the fingerprint was recorded resumes (nothing to compare), on any data
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    del checkpoint["config"]["data"]["content_sha256"]
+    torch.save(checkpoint, tmp_path / "run" / "checkpoint.pt")
+    assert train(tiny_method(), tiny_data(), config, tmp_path / "run").step == 10
+
 
 class StopAt:
     """Sends SIGTERM to this process during iteration ``step``, as a job scheduler would."""
