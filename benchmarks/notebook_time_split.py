@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from repro.dry_run import Entry, _logged_seconds, entries
+from repro.dry_run import Entry, entries, logged_seconds
 from repro.experiments import runner
 from repro.experiments.protocol import CURVE_SCORE_SEED_OFFSET, FINAL_SCORE_SEED_OFFSET
 from repro.manifest import read_manifest
@@ -59,7 +59,7 @@ def measure(entry: Entry, scratch: Path, data_dir: str | None, iterations: int) 
     folder = scratch / entry.notebook / entry.name
     train(method, experiment.batches(config, train_set, "cpu"), loop, folder,
           value_range=method.generator.output_range)
-    logged = _logged_seconds(folder)
+    logged = logged_seconds(folder)
     per_iteration = (logged[2 * iterations] - logged[iterations]) / iterations
     scorer = experiment.scorer(config, method, data_dir, evaluation)
     evaluation_seconds = 0.0
@@ -122,7 +122,8 @@ def main() -> None:
             row = measure(entry, Path(scratch), args.data_dir, args.iterations)
             print(f"{row['notebook']} {row['configuration']}: {row['seconds_per_iteration'] * 1000:.1f} ms/it, "
                   f"{row['gflops_achieved']:.1f} GFLOP/s, {row['us_per_call']:.0f} µs/call, evaluation "
-                  f"{row['evaluation_seconds']:.1f} s x {row['evaluations_per_run']}, final {row['final_seconds']:.1f} s",
+                  f"{row['evaluation_seconds']:.1f} s x {row['evaluations_per_run']}, "
+                  f"final {row['final_seconds']:.1f} s",
                   file=sys.stderr, flush=True)
             rows.append(row)
     if args.json:

@@ -142,7 +142,7 @@ class PeakMemory:
         return self.peak_bytes / 2**20
 
 
-def _logged_seconds(folder: Path) -> dict[int, float]:
+def logged_seconds(folder: Path) -> dict[int, float]:
     """The run's ``log.csv`` as {iteration: seconds since the call's clock started}."""
     with open(folder / "log.csv", newline="") as f:
         return {int(row["step"]): float(row["seconds"]) for row in csv.DictReader(f)}
@@ -224,7 +224,7 @@ def dry_run_entry(entry: Entry, scratch: Path, data_dir: str | os.PathLike | Non
             raise RuntimeError(f"the run in {folder} was not interrupted at iteration {2 * iterations}")
         except TrainingInterrupted:
             pass
-    seconds = _logged_seconds(folder)
+    seconds = logged_seconds(folder)
     per_iteration = (seconds[2 * iterations] - seconds[iterations]) / iterations
 
     # resume from the checkpoint with a freshly built method, as an interrupted run does

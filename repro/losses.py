@@ -178,3 +178,71 @@ def ms_generator_task(fake_logits: torch.Tensor, fake_rotations: torch.Tensor) -
     and stable. Unbounded below against a fixed C, hence a small weight λ_g."""
     chosen = fake_logits.gather(1, fake_rotations[:, None]).squeeze(1)
     return (fake_logits[:, -1] - chosen).mean()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Dist-GAN (Tran et al. 2018), the base model of MS-DistGAN: ms_gan.md §1.8, github tntrung/msgan msdistgan.py
+# create_model (the same terms as github tntrung/gan distgan_image/distgan.py)
+
+
+def distgan_lambda_w(noise_dim: int, feature_dim: int) -> float:
+    """The latent–data distance's latent scale λ_w = sqrt(noise_dim / feature_dim) (the drivers' ``lambda_w``)."""
+    return math.sqrt(noise_dim / feature_dim)
+
+
+def distgan_autoencoder_loss(real_features: torch.Tensor, recon_features: torch.Tensor) -> torch.Tensor:
+    """L_ae = mean ‖f(x) − f(G(E(x)))‖², averaged over every element of D's features (``ae_loss``)."""
+    return (real_features - recon_features).pow(2).mean()
+
+
+def distgan_latent_data_distance(recon_features: torch.Tensor, fake_features: torch.Tensor, encoded: torch.Tensor,
+                                 latents: torch.Tensor, lambda_w: float) -> torch.Tensor:
+    """L_reg = (md_x − md_z)², md_x = mean(f(x_r) − f(G(z))) and md_z = λ_w · mean(E(x) − z), each a scalar mean
+    over batch and dimensions (``ae_reg``): the mean data-space distance between reconstructions and samples is
+    tied to the mean latent distance between codes and noise."""
+    data_distance = (recon_features - fake_features).mean()
+    latent_distance = (encoded - latents).mean() * lambda_w
+    return (data_distance - latent_distance).pow(2)
+
+
+def distgan_rms_gradient_penalty(gradients: torch.Tensor) -> torch.Tensor:
+    """E (slope − 1)² with slope the **root mean square** of each sample's input gradient (a mean over its input
+    entries, not the L2 norm: ``slopes = sqrt(reduce_mean(square(gradients), axis=1))`` on flattened images);
+    ``gradients`` (B, ...) of D's logit at the interpolates x̂ = εx + (1 − ε)G(z)."""
+    slopes = gradients.flatten(1).pow(2).mean(1).sqrt()
+    return (slopes - 1).pow(2).mean()
+
+
+def distgan_d_loss_log(real_logits: torch.Tensor, recon_logits: torch.Tensor,
+                       fake_logits: torch.Tensor) -> torch.Tensor:
+    """D's log loss: 0.95·BCE(D(x), 1) + 0.05·BCE(D(x_r), 1) + BCE(D(G(z)), 0); reconstructions count as real
+    (``d_cost_gan`` under ``loss_type == 'log'``, the gradient penalty added by the caller)."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    recon = F.binary_cross_entropy_with_logits(recon_logits, torch.ones_like(recon_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return 0.95 * real + 0.05 * recon + fake
+
+
+def distgan_recon_weight_shift(progress: float) -> float:
+    """μ(t) = clip(0.2·t − 0.1, 0, 0.05) at t = iteration / n_steps: 0 for the first half of training, 0.05 from
+    three quarters on; the hinge loss weights reals by 0.95 + μ and reconstructions by 0.05 − μ (``self.mu``)."""
+    return min(max(0.2 * progress - 0.1, 0.0), 0.05)
+
+
+def distgan_d_loss_hinge(real_scores: torch.Tensor, recon_scores: torch.Tensor, fake_scores: torch.Tensor,
+                         progress: float) -> torch.Tensor:
+    """D's "hinge" loss, −[w_r·E min(0, −1 + s(x)) + w_rec·E min(0, −1 + s(x_r)) + E min(0, −1 − s(G(z)))] with
+    w_r = 0.95 + μ, w_rec = 0.05 − μ (:func:`distgan_recon_weight_shift`). The scores s are D's logits for DCGAN
+    and its sigmoid outputs for the SNGAN and ResNet nets (the caller passes which; on sigmoids the loss is linear,
+    ms_gan.md §6 quirk 2). The official code puts λ_p·GP *inside* the negated bracket (quirk 1): the caller
+    decides the penalty's sign."""
+    shift = distgan_recon_weight_shift(progress)
+    return -((0.95 + shift) * torch.clamp(real_scores - 1, max=0).mean()
+             + (0.05 - shift) * torch.clamp(recon_scores - 1, max=0).mean()
+             + torch.clamp(-1 - fake_scores, max=0).mean())
+
+
+def distgan_g_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """G's loss: |E σ(D(x)) − E σ(D(G(z)))|, matching D's mean sigmoid scores on reals and samples
+    (``g_cost_gan``); the real term is a constant for G (detached)."""
+    return (torch.sigmoid(real_logits.detach()).mean() - torch.sigmoid(fake_logits).mean()).abs()
