@@ -34,6 +34,7 @@ import csv
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -90,18 +91,14 @@ def entries(profile: str, notebooks: Sequence[str] | None = None) -> list[Entry]
 
 
 def select_plans(selectors: Sequence[str] | None, names: list[str]) -> list[str]:
-    """The notebooks with plans that the selectors name, as ``run_all.sh`` selects notebooks: by number (``30``),
-    full name or topic; none selects all."""
-    if not selectors:
-        return names
-    chosen = []
-    for selector in selectors:
-        matches = [n for n in names
-                   if selector in (n, n[:2], n[3:]) or (selector.isdigit() and n[:2] == selector.zfill(2))]
-        if not matches:
-            raise ConfigError(f"no notebook with a plan matches {selector!r}; those with plans are: {', '.join(names)}")
-        chosen += [n for n in matches if n not in chosen]
-    return sorted(chosen)
+    """The notebooks with plans that the selectors name, as ``run_all.sh`` selects notebooks
+    (:func:`repro.notebook_runner.select_notebooks`: number, full name or topic); none selects all."""
+    from .notebook_runner import select_notebooks
+
+    try:
+        return [path.stem for path in select_notebooks(list(selectors or ()), [Path(name) for name in names])]
+    except ConfigError as err:
+        raise ConfigError(str(err).replace("the notebooks are", "those with plans are")) from err
 
 
 class PeakMemory:
@@ -196,8 +193,6 @@ def dry_run_entry(entry: Entry, scratch: Path, data_dir: str | os.PathLike | Non
     experiment, config = entry.plan.experiment, entry.config
     folder = scratch / entry.notebook / (entry.name + ("-compiled" if compiled else ""))
     if folder.exists():  # a dry run starts from scratch every time
-        import shutil
-
         shutil.rmtree(folder)
     real_data = not fake_data
     try:
