@@ -182,8 +182,13 @@ def train(
         for step in range(start + 1, config.steps + 1):
             with autocast:
                 for _ in range(config.n_dis):
+                    extra_real = None
+                    if method.discriminator_needs_extra_real:
+                        extra_real, _ = data.next()
+                        extra_real = _layout(extra_real, config)
                     real, labels = data.next()
-                    reports.add_losses(method.discriminator_step(_layout(real, config), labels, state.opt_d))
+                    reports.add_losses(method.discriminator_step(_layout(real, config), labels, state.opt_d,
+                                                                 extra_real))
                 for _ in range(config.n_gen):
                     real_for_g = None
                     if method.generator_needs_real:

@@ -9,7 +9,8 @@ precision and checkpoints, and knows nothing of the objective.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -20,6 +21,20 @@ from ..nets.base import draw_latents
 Logs = dict[str, torch.Tensor]
 
 
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """No weight gradients for ``modules`` meanwhile: gradients still flow through them to their inputs. Parameters
+    that were frozen before stay frozen."""
+    trainable = [p for module in modules for p in module.parameters() if p.requires_grad]
+    for parameter in trainable:
+        parameter.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+
+
 class GANMethod(nn.Module):
     """Base class of every method. Subclasses define ``discriminator_loss`` and ``generator_loss``."""
 
@@ -27,6 +42,9 @@ class GANMethod(nn.Module):
     # True when the G loss needs real images (feature matching): the loop then draws a fresh real batch for
     # every G step and passes it as ``real``
     generator_needs_real = False
+    # True when a D step needs a second fresh real batch (Dist-GAN's encoder step): the loop then draws one before
+    # the D step's own batch and passes it as ``extra_real``
+    discriminator_needs_extra_real = False
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, seed: int = 0) -> None:
         super().__init__()
@@ -60,9 +78,11 @@ class GANMethod(nn.Module):
 
     # -- update steps ------------------------------------------------------------------------------------
     def discriminator_step(
-        self, real: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer
+        self, real: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer,
+        extra_real: torch.Tensor | None = None,
     ) -> Logs:
-        """One update of D; returns detached scalars to log (no host sync)."""
+        """One update of D; returns detached scalars to log (no host sync). ``extra_real``: a second fresh real
+        batch when :attr:`discriminator_needs_extra_real` (unused here; a subclass's extra update takes it)."""
         loss, logs = self.discriminator_loss(real, labels)
         self._update(loss, optimizer, self.discriminator.parameters())
         return {"d_loss": loss.detach(), **logs}
@@ -79,15 +99,9 @@ class GANMethod(nn.Module):
         D's weights are frozen meanwhile: the gradient flows through D to G, but D's own weight gradients,
         which G's update never uses, are not computed.
         """
-        trainable = [p for p in self.discriminator.parameters() if p.requires_grad]  # frozen ones stay frozen
-        for parameter in trainable:
-            parameter.requires_grad_(False)
-        try:
+        with frozen(self.discriminator):
             loss, logs = self.generator_loss(batch_size, labels, real)
             self._update(loss, optimizer, self.generator.parameters())
-        finally:
-            for parameter in trainable:
-                parameter.requires_grad_(True)
         return {"g_loss": loss.detach(), **logs}
 
     def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, parameters: Iterable) -> None:

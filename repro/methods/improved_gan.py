@@ -186,8 +186,8 @@ class SemiSupervisedGAN(GANMethod):
             loss = loss + self.d_history.penalty()
         return loss, logs
 
-    def discriminator_step(self, real, labels, optimizer):
-        logs = super().discriminator_step(real, labels, optimizer)
+    def discriminator_step(self, real, labels, optimizer, extra_real=None):
+        logs = super().discriminator_step(real, labels, optimizer, extra_real)
         self._update_average()
         if self.historical_average > 0:
             self.d_history.update()

@@ -58,6 +58,27 @@ MIXED_D_TASKS = frozenset({"minimax", "minimax_single"})  # D's term on the offi
 HEAD = "rotation"
 
 
+def task_logits(discriminator: nn.Module, images: torch.Tensor, draw: RotationDraw) -> torch.Tensor:
+    """The rotation head's logits (M, 4 or 5) on the rotated batch of ``draw``: C(T_k x) from D's features."""
+    return discriminator.head(HEAD, discriminator.features(apply_rotations(images, draw)))
+
+
+def mixed_task_loss(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                    noise: torch.Generator) -> tuple[torch.Tensor, Logs]:
+    """MS-GAN's official D term (ms_gan.md §1.6): one 5-way CE over the mixed batch of rotated reals and upright
+    fakes (N of 5N, drawn on the CPU from ``noise``), with its logs: the term, how often fakes are called
+    generated and how often rotated reals get their rotation. ``real``, ``fake``: (N, C, H, W)."""
+    mix = draw_ms_mix(real.shape[0], noise)
+    images, targets = mixed_batch(real, fake, mix)
+    mixed_logits = discriminator.head(HEAD, discriminator.features(images))
+    task_loss = losses.ms_mixed_cross_entropy(mixed_logits, targets)
+    guessed, is_fake = mixed_logits.detach().argmax(1), targets == NUM_ROTATIONS
+    logs = {"d_task": task_loss.detach(),
+            "d_fake_as_generated": (guessed[is_fake] == NUM_ROTATIONS).float().mean().nan_to_num(),
+            "d_rotation_accuracy": (guessed[~is_fake] == targets[~is_fake]).float().mean().nan_to_num()}
+    return task_loss, logs
+
+
 class SelfSupervisedGAN(StandardGAN):
     """A standard GAN (``loss``: "ns", "minimax" or "hinge") plus the rotation task ``task`` (module docstring).
 
@@ -110,9 +131,6 @@ class SelfSupervisedGAN(StandardGAN):
         draw = draw_rotations(batch_size, self.rotation_scheme, self.noise)
         return RotationDraw(draw.source.to(device), draw.rotation.to(device))
 
-    def _task_logits(self, images: torch.Tensor, draw: RotationDraw) -> torch.Tensor:
-        return self.discriminator.head(HEAD, self.discriminator.features(apply_rotations(images, draw)))
-
     def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
         with torch.no_grad():
             fake = self.generator(self.sample_latent(real.shape[0]))  # one fake batch for both terms
@@ -122,22 +140,15 @@ class SelfSupervisedGAN(StandardGAN):
         logs = {"d_real": real_scores.detach().mean(), "d_fake": fake_scores.detach().mean()}
         if self.task == "none" or self.weight_d == 0:  # λ_d = 0: no term, and no draw from the noise stream
             return adversarial, logs
-        if self.task in MIXED_D_TASKS:
-            mix = draw_ms_mix(real.shape[0], self.noise)  # on the CPU from the method's own generator (resumable)
-            images, targets = mixed_batch(real, fake, mix)
-            mixed_logits = self.discriminator.head(HEAD, self.discriminator.features(images))
-            task_loss = losses.ms_mixed_cross_entropy(mixed_logits, targets)
-            guessed, is_fake = mixed_logits.detach().argmax(1), targets == NUM_ROTATIONS
-            logs["d_task"] = task_loss.detach()
-            logs["d_fake_as_generated"] = (guessed[is_fake] == NUM_ROTATIONS).float().mean().nan_to_num()
-            logs["d_rotation_accuracy"] = (guessed[~is_fake] == targets[~is_fake]).float().mean().nan_to_num()
-            return adversarial + self.weight_d * task_loss, logs
+        if self.task in MIXED_D_TASKS:  # drawn from the method's own generator (resumable)
+            task_loss, task_logs = mixed_task_loss(self.discriminator, real, fake, self.noise)
+            return adversarial + self.weight_d * task_loss, {**logs, **task_logs}
         draw = self._draw(real.shape[0], real.device)
-        real_logits = self._task_logits(real, draw)
+        real_logits = task_logits(self.discriminator, real, draw)
         if self.task == "rotation":
             task_loss = losses.rotation_cross_entropy(real_logits, draw.rotation)
         else:
-            fake_logits = self._task_logits(fake, draw)
+            fake_logits = task_logits(self.discriminator, fake, draw)
             task_loss = losses.ms_discriminator_task(real_logits, draw.rotation, fake_logits)
             logs["d_fake_as_generated"] = (fake_logits.detach().argmax(1) == NUM_ROTATIONS).float().mean()
         logs["d_task"] = task_loss.detach()
@@ -152,7 +163,7 @@ class SelfSupervisedGAN(StandardGAN):
         if self.task == "none" or self.weight_g == 0:  # λ_g = 0: the D-only baseline computes no G term
             return adversarial, {}
         draw = self._draw(batch_size, fake.device)
-        fake_logits = self._task_logits(fake, draw)
+        fake_logits = task_logits(self.discriminator, fake, draw)
         if self.task in ("rotation", "minimax_single"):
             task_loss = losses.rotation_cross_entropy(fake_logits, draw.rotation)
         elif self.task == "minimax":
@@ -160,7 +171,7 @@ class SelfSupervisedGAN(StandardGAN):
                 raise ValueError("the official MS G term needs a real batch (the loop passes one: "
                                  "generator_needs_real)")
             with torch.no_grad():  # the real term is a constant for G
-                real_logits = self._task_logits(real, draw)
+                real_logits = task_logits(self.discriminator, real, draw)
             task_loss = losses.ms_generator_matching(fake_logits, real_logits, draw.rotation)
         else:
             task_loss = losses.ms_generator_task(fake_logits, draw.rotation)

@@ -141,13 +141,28 @@ def square_image_size(image_shape: tuple[int, int, int], supported: Collection[i
     return height
 
 
+LatentDistribution = Literal["normal", "uniform", "symmetric_uniform"]
+LATENT_DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform", "symmetric_uniform")
+
+
 class Generator(nn.Module):
-    """Latents (B, latent_dim) -> images (B, *image_shape): ``body``, then the activation of ``output_range``."""
+    """Latents (B, latent_dim) -> images (B, *image_shape): ``body``, then the activation of ``output_range``.
+
+    ``latent_distribution`` (default: the class's, N(0, I)) is what :func:`draw_latents` draws for this network.
+    """
+
+    latent_distribution: LatentDistribution = "normal"
 
     def __init__(
-        self, body: nn.Module, latent_dim: int, image_shape: tuple[int, int, int], output_range: ValueRange
+        self, body: nn.Module, latent_dim: int, image_shape: tuple[int, int, int], output_range: ValueRange,
+        latent_distribution: LatentDistribution | None = None,
     ) -> None:
         super().__init__()
+        if latent_distribution is not None:
+            if latent_distribution not in LATENT_DISTRIBUTIONS:
+                raise ConfigError(f"latent_distribution must be one of {', '.join(LATENT_DISTRIBUTIONS)}, got "
+                                  f"{latent_distribution!r}")
+            self.latent_distribution = latent_distribution
         self.body = body
         self.output_activation = output_activation(output_range)
         self.latent_dim = latent_dim
@@ -243,8 +258,29 @@ def sampling_mode(generator: nn.Module, bn_mode: Literal["eval", "train"]) -> It
 def draw_latents(generator: nn.Module, n: int, rng: torch.Generator, latent_dim: int | None = None) -> torch.Tensor:
     """n latents (n, latent_dim) for ``generator`` from the CPU generator ``rng``, so the same seed gives the same
     latents on any device: N(0, I), or U[0, 1) when the network declares ``latent_distribution = "uniform"``
-    (Improved-GAN's MNIST generator, Theano's default). ``latent_dim`` defaults to ``generator.latent_dim``."""
+    (Improved-GAN's MNIST generator, Theano's default), or U[-1, 1) for ``"symmetric_uniform"`` (Dist-GAN and
+    MS-GAN's official code, ms_gan.md §3.1). ``latent_dim`` defaults to ``generator.latent_dim``."""
     shape = (n, latent_dim or generator.latent_dim)
-    if getattr(generator, "latent_distribution", "normal") == "uniform":
+    distribution = getattr(generator, "latent_distribution", "normal")
+    if distribution == "uniform":
         return torch.rand(shape, generator=rng)
+    if distribution == "symmetric_uniform":
+        return torch.rand(shape, generator=rng) * 2 - 1
     return torch.randn(shape, generator=rng)
+
+
+class Encoder(nn.Module):
+    """Images (B, C, H, W) -> latent codes (B, latent_dim): ``trunk`` (flattened features (B, feature_dim)), then
+    a linear layer with no activation, as Dist-GAN's encoder E (ms_gan.md §1.8; github tntrung/msgan,
+    ``modules/net_dcgan.py`` ``encoder_*``: ``fc(y, z_dim)``, no activation)."""
+
+    def __init__(self, trunk: nn.Module, feature_dim: int, latent_dim: int, init: InitScheme) -> None:
+        super().__init__()
+        self.trunk = trunk
+        self.code = nn.Linear(feature_dim, latent_dim)
+        init_weights(self.code, init)
+        self.latent_dim = latent_dim
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, latent_dim)."""
+        return self.code(self.trunk(images))

@@ -10,6 +10,10 @@
 * G: z -> FC 7·7·2w, BN, ReLU -> deconv4/2 w, BN, ReLU (14x14) -> deconv4/2 C (28x28)
 * D: conv4/2 w, lReLU (14x14) -> conv4/2 2w, [BN], lReLU (7x7) -> flatten 7·7·2w = 6272
 
+E (Dist-GAN's encoder, 32x32 only; ``encoder_dcgan_cifar``, github tntrung/msgan ``modules/net_dcgan.py``
+l.93-108, also used for the SNGAN-CNN nets, msdistgan.py l.187-190): D's trunk with BN, conv5/2 w, lReLU -> 2w ->
+4w -> 8w, each BN lReLU -> flatten 2·2·8w -> FC -> latent_dim, no activation.
+
 lReLU slope 0.2. As in DCGAN, D's first layer has no BN; ``batch_norm=False`` drops the others too (MMGAN's
 reading, mmgan.md §2). The features are the flattened last feature map. [our reading] BN after G's FC layer is a
 per-channel BatchNorm2d after the reshape; the TF code normalises each of the FC outputs.
@@ -25,8 +29,10 @@ from torch import nn
 from ..images import ValueRange
 from .base import (
     Discriminator,
+    Encoder,
     Generator,
     InitScheme,
+    LatentDistribution,
     check_sizes,
     conv,
     conv_block,
@@ -64,6 +70,7 @@ class DCGANGenerator(Generator):
         width: int = 64,
         output_range: ValueRange = "symmetric",
         init: InitScheme = "dcgan",
+        latent_distribution: LatentDistribution = "normal",
     ) -> None:
         layout = _layout(image_shape)
         kernel = layout.kernel_size
@@ -79,7 +86,7 @@ class DCGANGenerator(Generator):
             conv(channels[-1], image_shape[0], kernel, 2, transposed=True),
         )
         init_weights(body, init)
-        super().__init__(body, latent_dim, image_shape, output_range)
+        super().__init__(body, latent_dim, image_shape, output_range, latent_distribution)
 
 
 class DCGANDiscriminator(Discriminator):
@@ -109,6 +116,31 @@ class DCGANDiscriminator(Discriminator):
         super().__init__(trunk, feature_dim, spectral_norm=spectral_norm, init=init)
 
 
+class DCGANEncoder(Encoder):
+    """Dist-GAN's DCGAN encoder (module docstring), 32x32 only: images (B, C, 32, 32) -> codes (B, latent_dim)."""
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (3, 32, 32),
+        latent_dim: int = 128,
+        width: int = 64,
+        init: InitScheme = "xavier",
+    ) -> None:
+        check_sizes(latent_dim=latent_dim, width=width)
+        square_image_size(image_shape, (32,), "The DCGAN encoder")
+        layout = DCGAN_LAYOUTS[32]
+        channels = [image_shape[0], *(width * 2**i for i in range(layout.stages))]  # C, w, 2w, 4w, 8w
+        trunk = nn.Sequential(
+            *(
+                conv_block(c_in, c_out, layout.kernel_size, 2, activation=nn.LeakyReLU(0.2), batch_norm=i > 0)
+                for i, (c_in, c_out) in enumerate(pairwise(channels))
+            ),
+            nn.Flatten(),
+        )
+        init_weights(trunk, init)
+        super().__init__(trunk, channels[-1] * layout.bottom_size**2, latent_dim, init)
+
+
 def dcgan_nets(
     image_shape: tuple[int, int, int] = (3, 32, 32),
     latent_dim: int = 100,
@@ -117,9 +149,11 @@ def dcgan_nets(
     batch_norm: bool = True,
     spectral_norm: bool = False,
     init: InitScheme = "dcgan",
+    latent_distribution: LatentDistribution = "normal",
 ) -> tuple[DCGANGenerator, DCGANDiscriminator]:
-    """A matching DCGAN pair. z is 100-d as in DCGAN and MMGAN's reading; MS-GAN's DCGAN-CNN uses 128."""
+    """A matching DCGAN pair. z is 100-d as in DCGAN and MMGAN's reading; MS-GAN's DCGAN-CNN uses 128 and
+    z ~ U(-1, 1) (``latent_distribution="symmetric_uniform"``)."""
     check_sizes(latent_dim=latent_dim, width=width)
-    generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init)
+    generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init, latent_distribution)
     discriminator = DCGANDiscriminator(image_shape, width, batch_norm, spectral_norm, init)
     return generator, discriminator

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from repro.errors import ConfigError
-from repro.nets.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_nets
+from repro.nets.dcgan import DCGANDiscriminator, DCGANEncoder, DCGANGenerator, dcgan_nets
 
 
 def layers_of(module: nn.Module, kind: type[nn.Module]) -> list[nn.Module]:
@@ -74,3 +74,18 @@ def test_dcgan_init_is_n_0_002_and_xavier_is_selectable():
 def test_unsupported_image_sizes_are_refused():
     with pytest.raises(ConfigError, match=r"DCGAN nets take square images of size \[28, 32\]"):
         dcgan_nets((3, 64, 64))
+
+
+def test_the_dist_gan_encoder_is_the_official_cifar_encoder():
+    """encoder_dcgan_cifar (github tntrung/msgan modules/net_dcgan.py l.93-108): D's trunk, BN after all but the
+    first conv, then a linear layer to z with no activation."""
+    encoder = DCGANEncoder(latent_dim=128)
+    convs = layers_of(encoder.trunk, nn.Conv2d)
+    assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+        (w, (5, 5), (2, 2)) for w in (64, 128, 256, 512)]
+    assert len(layers_of(encoder, nn.BatchNorm2d)) == 3 and len(layers_of(encoder, nn.LeakyReLU)) == 4
+    assert (encoder.code.in_features, encoder.code.out_features) == (2 * 2 * 512, 128)
+    codes = encoder(torch.rand(2, 3, 32, 32))
+    assert codes.shape == (2, 128) and codes.min() < 0  # no output activation
+    with pytest.raises(ConfigError, match="32"):
+        DCGANEncoder((1, 28, 28))

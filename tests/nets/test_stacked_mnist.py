@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from repro.errors import ConfigError
-from repro.nets.stacked_mnist import TopLeftCrop, stacked_mnist_nets
+from repro.nets.stacked_mnist import StackedMNISTEncoder, TopLeftCrop, stacked_mnist_nets
 
 
 def layers_of(module: nn.Module, kind: type[nn.Module]) -> list[nn.Module]:
@@ -60,3 +60,25 @@ def test_output_range_defaults_to_tanh_and_unit_gives_the_official_sigmoid():
 def test_unknown_sizes_are_refused():
     with pytest.raises(ConfigError, match=r"sizes \['K/2', 'K/4'\], got 'K/8'"):
         stacked_mnist_nets("K/8")
+
+
+def test_the_dist_gan_encoder_is_four_relu_convs_and_a_linear_code():
+    """encoder_dcgan_stacked_mnist (github tntrung/msgan modules/net_dcgan.py l.170-184): 8, 16, 32, 64 channels,
+    28 -> 14 -> 7 -> 4 -> 2, flatten 256 -> z (256), no BN and no output activation."""
+    encoder = StackedMNISTEncoder()
+    convs = layers_of(encoder.trunk, nn.Conv2d)
+    assert [(c.out_channels, c.kernel_size, c.stride) for c in convs] == [(w, (5, 5), (2, 2)) for w in (8, 16, 32, 64)]
+    assert not layers_of(encoder, nn.BatchNorm2d) and len(layers_of(encoder, nn.ReLU)) == 4
+    assert (encoder.code.in_features, encoder.code.out_features) == (256, 256)
+    codes = encoder(torch.rand(2, 3, 28, 28))
+    assert codes.shape == (2, 256) and codes.min() < 0
+
+
+def test_generator_may_draw_uniform_latents_in_minus_one_one():
+    from repro.nets.base import draw_latents
+
+    generator, _ = stacked_mnist_nets(latent_distribution="symmetric_uniform")
+    z = draw_latents(generator, 500, torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() < 1 and z.min() < -0.99 and z.mean().abs() < 0.02
+    with pytest.raises(ConfigError, match="latent_distribution"):
+        stacked_mnist_nets(latent_distribution="gaussian")
