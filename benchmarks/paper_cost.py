@@ -66,7 +66,8 @@ def iteration_cost(experiment, config) -> tuple[float, int]:
 
     def iteration() -> None:
         for _ in range(loop.n_dis):
-            method.discriminator_step(real, labels, opt_d)
+            extra = {"extra_real": real} if method.discriminator_needs_extra_real else {}  # Dist-GAN's E step
+            method.discriminator_step(real, labels, opt_d, **extra)
         for _ in range(loop.n_gen):
             method.generator_step(loop.batch_size, labels, opt_g, real if method.generator_needs_real else None)
 

@@ -257,9 +257,10 @@ def dry_run_entry(entry: Entry, scratch: Path, data_dir: str | os.PathLike | Non
 def dry_run(profile: str, notebooks: Sequence[str] | None = None, *, scratch: Path | None = None,
             data_dir: str | os.PathLike | None = None, iterations: int = 3, samples: int = 200,
             compile_mode: str = "off", fake_data: bool = False, device: str = "auto",
-            limit_per_notebook: int | None = None, json_path: Path | None = None,
+            limit_per_notebook: int | None = None, match: str | None = None, json_path: Path | None = None,
             out=sys.stdout) -> list[dict[str, Any]]:
-    """Dry-run the chosen notebooks' configurations (``limit_per_notebook`` of each, when given) and return one
+    """Dry-run the chosen notebooks' configurations (those whose name contains ``match``, when given;
+    ``limit_per_notebook`` of each, when given) and return one
     row per configuration and compile mode; a failing configuration gives a row with its error, the rest still
     run. ``json_path`` gets the rows so far after each one (a dry run stopped by a time limit keeps them)."""
     check_profile(profile)
@@ -269,6 +270,11 @@ def dry_run(profile: str, notebooks: Sequence[str] | None = None, *, scratch: Pa
         raise ConfigError(f"compile must be one of {', '.join(COMPILE_CHOICES)}, got {compile_mode!r}")
     scratch = Path(scratch) if scratch else runs_root() / "dry_run" / profile
     chosen = entries(profile, notebooks)
+    if match is not None:
+        chosen = [e for e in chosen if match in e.name]
+        if not chosen:
+            raise ConfigError(f"no {profile} configuration of {', '.join(notebooks or ['any notebook'])} has "
+                              f"{match!r} in its name")
     if limit_per_notebook is not None:
         per: dict[str, int] = {}
         chosen = [e for e in chosen if (per.__setitem__(e.notebook, per.get(e.notebook, 0) + 1)
@@ -349,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--scratch", type=Path, help="where the dry run's run folders go (default runs/dry_run/)")
     parser.add_argument("--limit-per-notebook", type=int, help="only the first N configurations of each notebook")
+    parser.add_argument("--match", help="only configurations whose name contains this text, e.g. DistGAN")
     parser.add_argument("--json", type=Path, help="also write the rows here (default: dry_run.json in the scratch "
                         "folder)")
     parser.add_argument("--report", type=Path, nargs="+", metavar="JSON",
@@ -363,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = dry_run(args.profile, args.notebooks, scratch=args.scratch, data_dir=args.data_dir,
                        iterations=args.iterations, samples=args.samples, compile_mode=args.compile_mode,
                        fake_data=args.fake_data, device=args.device, limit_per_notebook=args.limit_per_notebook,
-                       json_path=args.json)
+                       match=args.match, json_path=args.json)
     except ConfigError as err:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     print(markdown(rows))

@@ -10,6 +10,7 @@ MNIST classifier.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ import torch
 
 from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
+from ..methods.dist_gan import LOSSES as DISTGAN_LOSSES
+from ..methods.dist_gan import DistGAN
+from ..methods.gan import LOSSES as GAN_LOSSES
 from ..methods.self_supervised import SelfSupervisedGAN
 from ..metrics.evaluate import real_outputs, sample_generator, score_images, stacked_mnist_scores
 from ..metrics.modes import STACKED_MNIST_SAMPLES
-from ..nets.dcgan import dcgan_nets
+from ..nets.dcgan import DCGANEncoder, dcgan_nets
 from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
-from ..nets.stacked_mnist import stacked_mnist_nets
+from ..nets.stacked_mnist import StackedMNISTEncoder, stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
@@ -37,7 +41,8 @@ from .protocol import Evaluation, Plan, config_digest
 STACKED_NOTEBOOK = "30_ms_gan_stacked_mnist"
 CIFAR_NOTEBOOK = "31_ms_gan_cifar"
 # (better, worse) pairs the papers claim: MS over SSGAN (Tran et al. 2019), SSGAN over the GAN (Chen et al. 2019)
-CLAIMED_PAIRS = (("MS-GAN", "SSGAN"), ("SSGAN", "GAN"), ("MS-GAN", "GAN"))
+CLAIMED_PAIRS = (("MS-GAN", "SSGAN"), ("SSGAN", "GAN"), ("MS-GAN", "GAN"),
+                 ("MS-DistGAN", "SS-DistGAN"), ("SS-DistGAN", "Dist-GAN"), ("MS-DistGAN", "Dist-GAN"))
 # Tran et al. 2019, headline FIDs of MS-DistGAN with the ResNet backbone (10k real / 5k generated; ms_gan.md §5.1,
 # from PapersWithCode, not checked against the PDF). Stacked-MNIST numbers were not available to us (§5.5).
 PAPER_FID = {"cifar10": 11.40, "cifar100": 19.74, "imagenet32": 12.3}
@@ -48,8 +53,19 @@ PAPER_FID = {"cifar10": 11.40, "cifar100": 19.74, "imagenet32": 12.3}
 # ss_task 1) and MS in the official form (ss_task 2). Named variants, reported as extensions: Chen et al.'s SSGAN
 # (α = 0.2 on fakes, mimicry's quarter split) and the paper-form reconstruction of MS (our earlier default).
 MODELS: dict[str, str] = {"GAN": "none", "SSGAN": "rotation", "MS-GAN": "minimax", "SSGAN-Chen": "rotation",
-                          "MS-GAN-reconstruction": "minimax_reconstruction"}
+                          "MS-GAN-reconstruction": "minimax_reconstruction",
+                          "Dist-GAN": "none", "SS-DistGAN": "rotation", "MS-DistGAN": "minimax"}
 MAIN_MODELS: tuple[str, ...] = ("GAN", "SSGAN", "MS-GAN")
+# The authors' own models (repro.methods.dist_gan): the same comparison on their Dist-GAN base, the form behind the
+# paper's reported numbers (ms_gan.md §1.8, §5.3). Each maps to the standard-GAN model whose official (λ_d, λ_g) it
+# shares: the drivers' pairs below are the Dist-GAN runs' own.
+DISTGAN_MODELS: dict[str, str] = {"Dist-GAN": "GAN", "SS-DistGAN": "SSGAN", "MS-DistGAN": "MS-GAN"}
+# Dist-GAN's encoder exists for these settings (repro.nets: the Stacked-MNIST encoder, the DCGAN CIFAR encoder that
+# the official code also uses for its SNGAN nets, msdistgan.py l.187-190); the ResNet encoder is not built
+DISTGAN_SETTINGS = ("K/4", "K/2", "dcgan", "sngan")
+ALL_MAIN_MODELS: tuple[str, ...] = MAIN_MODELS + tuple(DISTGAN_MODELS)
+# iterations of the official Dist-GAN drivers (ms_gan.md §3.1): msdistgan_mnist1k.py and msdistgan_cifar.py
+DISTGAN_PAPER_ITERATIONS = {"stacked_mnist": 200_000, "cifar10": 300_000}
 # (λ_d, λ_g) per setting in the authors' drivers (github tntrung/msgan): msdistgan_mnist1k.py l.139-156 for
 # Stacked-MNIST on the Unrolled-GAN nets, msdistgan_cifar.py l.93-121 for CIFAR ("sngan_resnet" is their "resnet").
 # SSGAN (ss_task 1) has λ_g = 0 in every driver; the reconstruction takes MS's pair, for a like-for-like variant.
@@ -67,6 +83,7 @@ def model_weights(model: str, setting: str, weight_d: float | None, weight_g: fl
                   ) -> tuple[float, float] | tuple[None, None]:
     """The (λ_d, λ_g) a run of ``model`` uses on ``setting`` (a Stacked-MNIST discriminator size or a CIFAR backbone):
     the configuration's own where it sets them, else the official pair of :data:`OFFICIAL_WEIGHTS`."""
+    model = DISTGAN_MODELS.get(model, model)
     if model == "GAN":
         return None, None
     official = {"SSGAN-Chen": CHEN_SSGAN_WEIGHTS,
@@ -85,12 +102,37 @@ OFFICIAL_FORMS = ("the authors' code (ms_gan.md §1.6): SSGAN = rotation loss fo
                   "setting; random n-of-4n rotation draw")
 
 
+def data_range(model: str) -> str:
+    """The pixel range a model trains on: [0, 1] for the Dist-GAN models (the official data and sigmoid G, ms_gan.md
+    §1.9), [-1, 1] for the others."""
+    return "unit" if model in DISTGAN_MODELS else "symmetric"
+
+
 def check_model(model: str, weight_d: float | None, weight_g: float | None) -> None:
     """A known model, and self-supervised weights only where there is a self-supervised task."""
     if model not in MODELS:
         raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    if model == "GAN" and (weight_d is not None or weight_g is not None):
-        raise ConfigError("the plain GAN has no self-supervised weights; leave weight_d and weight_g unset")
+    if model in ("GAN", "Dist-GAN") and (weight_d is not None or weight_g is not None):
+        raise ConfigError(f"the plain {model} has no self-supervised weights; leave weight_d and weight_g unset")
+
+
+def check_distgan_setting(model: str, setting: str) -> None:
+    """Dist-GAN models only where their encoder exists (:data:`DISTGAN_SETTINGS`)."""
+    if model in DISTGAN_MODELS and setting not in DISTGAN_SETTINGS:
+        raise ConfigError(f"{model} needs Dist-GAN's encoder, built for {', '.join(DISTGAN_SETTINGS)}, not "
+                          f"{setting!r}; use one of those or a standard-GAN model ({', '.join(MAIN_MODELS)})")
+
+
+def distgan_loss(model: str, loss: str | None, official: str, standard: str) -> str:
+    """The configuration's loss, else the model's official one: ``official`` for the Dist-GAN models (their log or
+    hinge losses), ``standard`` for the others; a loss of the other family is refused."""
+    if loss is None:
+        return official if model in DISTGAN_MODELS else standard
+    allowed = DISTGAN_LOSSES if model in DISTGAN_MODELS else tuple(GAN_LOSSES)
+    if loss not in allowed:
+        raise ConfigError(f"{model} takes loss {' or '.join(map(repr, allowed))}, got {loss!r} (None: the official "
+                          f"{official if model in DISTGAN_MODELS else standard!r})")
+    return loss
 
 
 def model_label(model: str, weight_d: float | None, weight_g: float | None) -> str:
@@ -111,7 +153,7 @@ class StackedMNISTConfig:
     batch_size: int = 64
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.9)
-    loss: str = "ns"
+    loss: str | None = None  # None: "ns" for the standard-GAN models, Dist-GAN's "log" for its models
     weight_d: float | None = None
     weight_g: float | None = None
     rotation_scheme: str | None = None
@@ -120,6 +162,13 @@ class StackedMNISTConfig:
 
     def __post_init__(self) -> None:
         check_model(self.model, self.weight_d, self.weight_g)
+        check_distgan_setting(self.model, self.discriminator)
+        distgan_loss(self.model, self.loss, official="log", standard="ns")  # refuses a loss of the other family
+
+    @property
+    def training_loss(self) -> str:
+        """The loss the run trains with (msdistgan_mnist1k.py: the log loss for the Dist-GAN models)."""
+        return distgan_loss(self.model, self.loss, official="log", standard="ns")
 
     @property
     def label(self) -> str:
@@ -142,15 +191,24 @@ class StackedMNIST:
     def train_set(self, config: StackedMNISTConfig, data_dir: str | os.PathLike | None) -> ImageDataset:
         return digit_pool(config.pool_size, data_dir)
 
-    def build(self, config: StackedMNISTConfig, train_set: ImageDataset) -> SelfSupervisedGAN:
-        generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
+    def build(self, config: StackedMNISTConfig, train_set: ImageDataset) -> SelfSupervisedGAN | DistGAN:
         weight_d, weight_g = model_weights(config.model, config.discriminator, config.weight_d, config.weight_g)
-        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.loss, weight_d, weight_g,
-                                 rotation_scheme(config.model, config.rotation_scheme), seed=config.seed)
+        if config.model in DISTGAN_MODELS:
+            # msdistgan_mnist1k.py: data in [0, 1] with a sigmoid G, z ~ U(-1, 1), λ_r 0.01 (l.171-173), and the
+            # encoder step updates E and G for (Stacked-)MNIST (msdistgan.py l.410-413)
+            generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim, output_range="unit",
+                                                          latent_distribution="symmetric_uniform")
+            return DistGAN(generator, discriminator, StackedMNISTEncoder(config.latent_dim),
+                           loss=config.training_loss, lambda_r=0.01, encoder_updates_generator=True,
+                           task=MODELS[config.model], lambda_d=weight_d, lambda_g=weight_g,
+                           total_steps=config.iterations, lr_e=config.lr, betas_e=config.betas, seed=config.seed)
+        generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
+        return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.training_loss, weight_d,
+                                 weight_g, rotation_scheme(config.model, config.rotation_scheme), seed=config.seed)
 
     def batches(self, config: StackedMNISTConfig, train_set: ImageDataset, device) -> DeviceBatches:
         return StackedMNISTBatches(train_set.images, train_set.labels, config.batch_size, seed=config.seed,
-                                   device=device)
+                                   device=device, value_range=data_range(config.model))
 
     def loop(self, config: StackedMNISTConfig) -> TrainConfig:
         return TrainConfig(
@@ -202,6 +260,14 @@ def mode_histogram(config: StackedMNISTConfig, root: str | os.PathLike,
     return np.load(path)
 
 
+def iterations_text(iterations: int, distgan_iterations: int, models: Sequence[str]) -> int | str:
+    """The plan's iterations for its protocol column: one number, or both where the Dist-GAN models run the
+    official drivers' longer schedule."""
+    if distgan_iterations == iterations or not any(m in DISTGAN_MODELS for m in models):
+        return iterations
+    return f"{iterations} (Dist-GAN models: {distgan_iterations})"
+
+
 def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
     """Notebook 30: every model on both discriminator sizes over seeds, and MS-GAN's λ_g ablation (K/4, first
     seed; λ_d 1.0, and λ_g 0.1 is the main table's run)."""
@@ -209,7 +275,8 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
     seeds = by_profile(profile, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
     iterations = by_profile(profile, smoke=20, cpu=2_500, paper=50_000)
     pool = by_profile(profile, smoke=1_000, cpu=5_000, paper=None)  # MNIST digits to stack; None: all 60,000
-    lambda_g = by_profile(profile, smoke=[0.5], cpu=[0.02, 0.5], paper=[0.0, 0.05, 0.2, 0.5, 1.0])
+    # λ_g of MS-GAN's K/4 runs besides the main table's official 0.2 (msdistgan_mnist1k.py)
+    lambda_g = by_profile(profile, smoke=[0.5], cpu=[0.02, 0.5], paper=[0.0, 0.05, 0.1, 0.5, 1.0])
     evaluation = Evaluation(
         n_samples=by_profile(profile, smoke=640, cpu=25_600, paper=25_600),
         eval_every=by_profile(profile, smoke=10, cpu=500, paper=5_000),
@@ -219,18 +286,28 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
         return StackedMNISTConfig(model=model, discriminator=size, seed=seed, iterations=iterations, pool_size=pool,
                                   **weights)
 
-    main = tuple(config(m, s, seed) for s in sizes for m in MAIN_MODELS for seed in seeds)
+    models = by_profile(profile, smoke=ALL_MAIN_MODELS, cpu=MAIN_MODELS, paper=ALL_MAIN_MODELS)
+    distgan_iterations = by_profile(profile, smoke=iterations, cpu=iterations,
+                                    paper=DISTGAN_PAPER_ITERATIONS["stacked_mnist"])
+
+    def run_of(model: str, size: str, seed: int) -> StackedMNISTConfig:
+        if model in DISTGAN_MODELS:
+            return dataclasses.replace(config(model, size, seed), iterations=distgan_iterations)
+        return config(model, size, seed)
+
+    main = tuple(run_of(m, s, seed) for s in sizes for m in models for seed in seeds)
     ablation = tuple(config("MS-GAN", "K/4", seeds[0], weight_g=g) for g in lambda_g)
     pool_text = ("all 60,000 MNIST training digits" if pool is None
                  else f"{pool} class-balanced MNIST training digits (seed 0)")
     return Plan(
         notebook=STACKED_NOTEBOOK, profile=profile, experiment=STACKED, runs={"main": main, "lambda_g": ablation},
         evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
-        protocol={"seed": str(seeds), "iterations": iterations, "batch_size": 64, "n_samples": evaluation.n_samples,
+        protocol={"seed": str(seeds), "iterations": iterations_text(iterations, distgan_iterations, models),
+                  "batch_size": 64, "n_samples": evaluation.n_samples,
                   "digit_pool": pool_text,
                   "modes_read_by": "the project's MNIST classifier, per channel (named in the runs' extractor column)",
                   "self_supervised_forms": OFFICIAL_FORMS},
-        settings={"models": list(MAIN_MODELS), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
+        settings={"models": list(models), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
     )
 
 
@@ -267,6 +344,17 @@ class CifarConfig:
         check_model(self.model, self.weight_d, self.weight_g)
         if self.backbone not in BACKBONES:
             raise ConfigError(f"unknown backbone {self.backbone!r}; choose one of {', '.join(BACKBONES)}")
+        check_distgan_setting(self.model, self.backbone)
+
+    @property
+    def loop_settings(self) -> dict[str, Any]:
+        """Loss, Adam betas and D steps per G step: the backbone's (:data:`BACKBONES`), or for the Dist-GAN models
+        the official drivers' (msdistgan_cifar.py: the hinge loss on D's logits for DCGAN and on its sigmoid for
+        SNGAN, Adam (0.5, 0.9), one E, one D and one G step per iteration)."""
+        if self.model in DISTGAN_MODELS:
+            return {"loss": "hinge", "hinge_on": "logit" if self.backbone == "dcgan" else "sigmoid",
+                    "betas": (0.5, 0.9), "n_dis": 1}
+        return BACKBONES[self.backbone]
 
     @property
     def label(self) -> str:
@@ -288,7 +376,10 @@ class Cifar:
     def train_set(self, config: CifarConfig, data_dir: str | os.PathLike | None) -> ImageDataset:
         return load_dataset("cifar10", "train", data_dir)
 
-    def build(self, config: CifarConfig, train_set: ImageDataset) -> SelfSupervisedGAN:
+    def build(self, config: CifarConfig, train_set: ImageDataset) -> SelfSupervisedGAN | DistGAN:
+        weight_d, weight_g = model_weights(config.model, config.backbone, config.weight_d, config.weight_g)
+        if config.model in DISTGAN_MODELS:
+            return self._build_distgan(config, weight_d, weight_g)
         if config.backbone == "dcgan":
             generator, discriminator = dcgan_nets(latent_dim=128, width=config.width)
         elif config.backbone == "sngan":
@@ -296,18 +387,35 @@ class Cifar:
                                                       discriminator_width=config.width)
         else:
             generator, discriminator = sngan_resnet_nets(generator_width=config.width, discriminator_width=config.width)
-        weight_d, weight_g = model_weights(config.model, config.backbone, config.weight_d, config.weight_g)
         return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], BACKBONES[config.backbone]["loss"],
                                  weight_d, weight_g, rotation_scheme(config.model, config.rotation_scheme),
                                  seed=config.seed)
 
+    def _build_distgan(self, config: CifarConfig, weight_d: float | None, weight_g: float | None) -> DistGAN:
+        """The official Dist-GAN CIFAR setting (msdistgan_cifar.py; ms_gan.md §3.1): images in [0, 1] with a sigmoid
+        G, z ~ U(-1, 1), no spectral norm (the gradient penalty controls D), λ_r 1.0, the encoder step updates E
+        only, and the DCGAN encoder for both backbones (msdistgan.py l.187-190)."""
+        unit = {"output_range": "unit", "latent_distribution": "symmetric_uniform"}
+        if config.backbone == "dcgan":
+            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width, **unit)
+        else:
+            generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width,
+                                                      discriminator_width=config.width, spectral_norm=False, **unit)
+        settings = config.loop_settings
+        return DistGAN(generator, discriminator, DCGANEncoder(latent_dim=128, width=config.width),
+                       loss=settings["loss"], hinge_on=settings["hinge_on"], lambda_r=1.0,
+                       encoder_updates_generator=False, task=MODELS[config.model], lambda_d=weight_d,
+                       lambda_g=weight_g, total_steps=config.iterations, lr_e=config.lr, betas_e=settings["betas"],
+                       seed=config.seed)
+
     def batches(self, config: CifarConfig, train_set: ImageDataset, device) -> DeviceBatches:
-        return DeviceBatches(train_set.images, None, config.batch_size, seed=config.seed, device=device)
+        return DeviceBatches(train_set.images, None, config.batch_size, seed=config.seed, device=device,
+                             value_range=data_range(config.model))
 
     def loop(self, config: CifarConfig) -> TrainConfig:
-        betas = BACKBONES[config.backbone]["betas"]
+        betas = config.loop_settings["betas"]
         return TrainConfig(
-            steps=config.iterations, batch_size=config.batch_size, n_dis=BACKBONES[config.backbone]["n_dis"],
+            steps=config.iterations, batch_size=config.batch_size, n_dis=config.loop_settings["n_dis"],
             lr_g=config.lr, lr_d=config.lr, betas_g=betas, betas_d=betas, seed=config.seed, log_every=100,
             checkpoint_every=max(1, config.iterations // 10), sample_bn_mode="train",
             precision=config.precision, channels_last=config.precision == "bf16",
@@ -370,14 +478,24 @@ def cifar_plan(profile: str) -> Plan[CifarConfig]:
     def config(model: str, backbone: str, seed: int, **weights: float) -> CifarConfig:
         return CifarConfig(model=model, backbone=backbone, seed=seed, iterations=iterations, width=width, **weights)
 
-    main = tuple(config(m, b, seed) for b in backbones for m in MAIN_MODELS for seed in seeds)
+    models = by_profile(profile, smoke=ALL_MAIN_MODELS, cpu=MAIN_MODELS, paper=ALL_MAIN_MODELS)
+    distgan_iterations = by_profile(profile, smoke=iterations, cpu=iterations,
+                                    paper=DISTGAN_PAPER_ITERATIONS["cifar10"])
+
+    def run_of(model: str, backbone: str, seed: int) -> CifarConfig:
+        if model in DISTGAN_MODELS:
+            return dataclasses.replace(config(model, backbone, seed), iterations=distgan_iterations)
+        return config(model, backbone, seed)
+
+    main = tuple(run_of(m, b, seed) for b in backbones for m in models for seed in seeds)
     ablation = tuple(config("MS-GAN", backbones[-1], seeds[0], weight_d=d, weight_g=g) for d, g in lambdas)
     return Plan(
         notebook=CIFAR_NOTEBOOK, profile=profile, experiment=CIFAR, runs={"main": main, "lambdas": ablation},
         evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
-        protocol={"seed": str(seeds), "iterations": iterations, "width": width, "batch_size": 64,
+        protocol={"seed": str(seeds), "iterations": iterations_text(iterations, distgan_iterations, models),
+                  "width": width, "batch_size": 64,
                   "reference": "CIFAR-10 train (random subset, seed 0)", "self_supervised_forms": OFFICIAL_FORMS},
-        settings={"models": list(MAIN_MODELS), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
+        settings={"models": list(models), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
     )
 
 

@@ -33,6 +33,7 @@ from ..images import ValueRange
 from .base import (
     Discriminator,
     Generator,
+    LatentDistribution,
     check_sizes,
     conv,
     conv_block,
@@ -53,6 +54,7 @@ class SNGANCNNGenerator(Generator):
         latent_dim: int = 128,
         width: int = 64,
         output_range: ValueRange = "symmetric",
+        latent_distribution: LatentDistribution = "normal",
     ) -> None:
         size = square_image_size(image_shape, SNGAN_CNN_SIZES, "SNGAN CNN")
         channels = [8 * width, 4 * width, 2 * width, width]
@@ -67,7 +69,7 @@ class SNGANCNNGenerator(Generator):
             conv(width, image_shape[0], 3),
         )
         init_weights(body, "xavier")
-        super().__init__(body, latent_dim, image_shape, output_range)
+        super().__init__(body, latent_dim, image_shape, output_range, latent_distribution)
 
 
 class SNGANCNNDiscriminator(Discriminator):
@@ -106,10 +108,12 @@ def sngan_cnn_nets(
     discriminator_width: int = 64,
     output_range: ValueRange = "symmetric",
     spectral_norm: bool = True,
+    latent_distribution: LatentDistribution = "normal",
 ) -> tuple[SNGANCNNGenerator, SNGANCNNDiscriminator]:
-    """A matching SNGAN standard-CNN pair (Table 3 widths; ``generator_width=128`` for MS-GAN's official G)."""
+    """A matching SNGAN standard-CNN pair (Table 3 widths; ``generator_width=128`` for MS-GAN's official G; the
+    official Dist-GAN setting has no spectral norm, images in [0, 1] and z ~ U(-1, 1), ms_gan.md §1.9)."""
     check_sizes(latent_dim=latent_dim, generator_width=generator_width, discriminator_width=discriminator_width)
-    generator = SNGANCNNGenerator(image_shape, latent_dim, generator_width, output_range)
+    generator = SNGANCNNGenerator(image_shape, latent_dim, generator_width, output_range, latent_distribution)
     discriminator = SNGANCNNDiscriminator(image_shape, discriminator_width, spectral_norm)
     return generator, discriminator
 

@@ -114,12 +114,25 @@ def test_runs_take_the_official_weights_of_their_setting_unless_they_set_their_o
     method = ms_gan.CIFAR.build(ms_gan.CifarConfig(model="SSGAN-Chen", backbone="dcgan", width=4), None)
     assert (method.task, method.weight_g, method.rotation_scheme) == ("rotation", 0.2, "quarter")
     plan = ms_gan.stacked_plan("smoke")
-    assert {c.model for c in plan.runs["main"]} == set(ms_gan.MAIN_MODELS)
+    assert {c.model for c in plan.runs["main"]} == set(ms_gan.ALL_MAIN_MODELS)
+    # the Dist-GAN models take the pairs of the drivers, which are Dist-GAN runs
+    assert ms_gan.model_weights("MS-DistGAN", "K/4", None, None) == (0.5, 0.2)
+    assert ms_gan.model_weights("SS-DistGAN", "sngan", None, None) == (1.0, 0.0)
+    assert ms_gan.model_weights("Dist-GAN", "dcgan", None, None) == (None, None)
 
 
 def test_configs_refuse_bad_input_and_label_their_weights():
     with pytest.raises(ConfigError, match="GAN, SSGAN, MS-GAN"):
         ms_gan.StackedMNISTConfig(model="DistGAN")
+    with pytest.raises(ConfigError, match="no self-supervised weights"):
+        ms_gan.StackedMNISTConfig(model="Dist-GAN", weight_d=0.5)
+    with pytest.raises(ConfigError, match=r"MS-DistGAN takes loss 'log' or 'hinge', got 'ns'"):
+        ms_gan.StackedMNISTConfig(model="MS-DistGAN", loss="ns")
+    with pytest.raises(ConfigError, match=r"MS-GAN takes loss 'ns' or 'minimax' or 'hinge', got 'log'"):
+        ms_gan.StackedMNISTConfig(model="MS-GAN", loss="log")
+    with pytest.raises(ConfigError, match=r"needs Dist-GAN's encoder, built for K/4, K/2, dcgan, sngan, not "
+                                          r"'sngan_resnet'"):
+        ms_gan.CifarConfig(model="SS-DistGAN", backbone="sngan_resnet")
     with pytest.raises(ConfigError, match="no self-supervised weights"):
         ms_gan.StackedMNISTConfig(model="GAN", weight_g=0.1)
     with pytest.raises(ConfigError, match="backbone"):
@@ -134,13 +147,64 @@ def test_cifar_backbones_take_a_training_step_with_each_task(backbone):
     import torch
 
     for model in ms_gan.MODELS:
+        if model in ms_gan.DISTGAN_MODELS and backbone not in ms_gan.DISTGAN_SETTINGS:
+            continue  # refused (test above)
         config = ms_gan.CifarConfig(model=model, backbone=backbone, width=4)
         method = ms_gan.CIFAR.build(config, None)
         real = torch.rand(8, 3, 32, 32) * 2 - 1
         optimizer = torch.optim.Adam(method.discriminator.parameters(), 1e-3)
-        d_logs = method.discriminator_step(real, None, optimizer)
+        extra = {"extra_real": torch.rand(8, 3, 32, 32)} if method.discriminator_needs_extra_real else {}
+        d_logs = method.discriminator_step(real, None, optimizer, **extra)
         g_logs = method.generator_step(8, None, torch.optim.Adam(method.generator.parameters(), 1e-3),
                                        real if method.generator_needs_real else None)
         assert torch.isfinite(d_logs["d_loss"]) and torch.isfinite(g_logs["g_loss"])
-        if model != "GAN" and method.weight_g:  # the self-supervised term of G is logged where it has one
+        weight_g = getattr(method, "weight_g", getattr(method, "lambda_g", None))
+        if model not in ("GAN", "Dist-GAN") and weight_g:  # G's self-supervised term is logged where it has one
             assert np.isfinite(float(g_logs["g_task"]))
+
+
+@pytest.mark.parametrize("setting", ["K/4", "K/2", "dcgan", "sngan"])
+def test_distgan_models_build_the_official_setting(setting):
+    """msdistgan_mnist1k.py / msdistgan_cifar.py (ms_gan.md §3.1): data in [0, 1] with a sigmoid G, z ~ U(-1, 1), the
+    log loss on Stacked-MNIST (λ_r 0.01, E step updates E and G), the hinge loss on CIFAR (logits for DCGAN, sigmoid
+    for SNGAN; λ_r 1.0, E only), no spectral norm, Adam (0.5, 0.9) with one D step per iteration."""
+    import torch
+
+    from repro.methods.dist_gan import DistGAN
+
+    stacked = setting.startswith("K/")
+    for model, task in (("Dist-GAN", "none"), ("SS-DistGAN", "rotation"), ("MS-DistGAN", "minimax")):
+        if stacked:
+            config = ms_gan.StackedMNISTConfig(model=model, discriminator=setting, iterations=30)
+            experiment = ms_gan.STACKED
+        else:
+            config = ms_gan.CifarConfig(model=model, backbone=setting, width=4, iterations=30)
+            experiment = ms_gan.CIFAR
+        method = experiment.build(config, None)
+        assert isinstance(method, DistGAN) and method.task == task
+        assert (method.generator.output_range, method.generator.latent_distribution) == ("unit", "symmetric_uniform")
+        assert method.total_steps == 30
+        expected = ms_gan.model_weights(model, setting, None, None)
+        assert (method.lambda_d, method.lambda_g) == ((0.0, 0.0) if model == "Dist-GAN" else expected)
+        if stacked:
+            assert (method.loss, method.lambda_r, method.encoder_updates_generator) == ("log", 0.01, True)
+            batches = experiment.batches(config, type("Pool", (), {"images": torch.zeros(64, 1, 28, 28,
+                                         dtype=torch.uint8), "labels": torch.zeros(64, dtype=torch.long)}), "cpu")
+        else:
+            hinge_on = "logit" if setting == "dcgan" else "sigmoid"
+            assert (method.loss, method.hinge_on, method.lambda_r, method.encoder_updates_generator) == (
+                "hinge", hinge_on, 1.0, False)
+            assert not any("parametrizations" in name for name, _ in method.discriminator.named_parameters())
+            loop = experiment.loop(config)
+            assert (loop.betas_d, loop.betas_g, loop.n_dis) == ((0.5, 0.9), (0.5, 0.9), 1)
+            batches = experiment.batches(config, type("Set", (), {"images": torch.zeros(64, 3, 32, 32,
+                                         dtype=torch.uint8)}), "cpu")
+        assert batches.value_range == "unit"
+
+
+def test_paper_plans_run_the_distgan_family_at_the_official_length():
+    for plan, length in ((ms_gan.stacked_plan("paper"), 200_000), (ms_gan.cifar_plan("paper"), 300_000)):
+        distgan = [c for c in plan.runs["main"] if c.model in ms_gan.DISTGAN_MODELS]
+        assert {c.model for c in distgan} == set(ms_gan.DISTGAN_MODELS)
+        assert {c.iterations for c in distgan} == {length}
+        assert f"(Dist-GAN models: {length})" in plan.protocol["iterations"]
