@@ -24,11 +24,13 @@ import argparse
 import contextlib
 import importlib.machinery
 import io
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
 import types
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -83,18 +85,32 @@ def iteration_flops(name: str, images: np.ndarray) -> float:
     return counter.get_total_flops()
 
 
+def median_rate(stamps: list[float], warmup: int) -> float:
+    """Iterations per second from the median of per-iteration times: the gaps between the end times of consecutive
+    G updates (one iteration each), after ``warmup`` iterations."""
+    gaps = np.diff(np.asarray(stamps[warmup - 1:] if warmup else stamps))
+    return float(1.0 / np.median(gaps))
+
+
 def ours_rate(name: str, images: np.ndarray, precision: str, warmup: int, steps: int) -> float:
+    """Our loop (repro.train.train), timed by the end of each G update, as the peer's below."""
     spec = CONFIGS[name]
     config = TrainConfig(
         steps=warmup + steps, batch_size=64, betas_g=spec["betas"], betas_d=spec["betas"], precision=precision,
-        channels_last=precision == "bf16", log_every=1, checkpoint_every=10**9, progress=False,
+        channels_last=precision == "bf16", log_every=10**6, checkpoint_every=10**9, progress=False,
     )
+    method, stamps = build(name), []
+    generator_step = method.generator_step
+
+    def stamped(*args, **kwargs):
+        logs = generator_step(*args, **kwargs)
+        stamps.append(time.perf_counter())
+        return logs
+
+    method.generator_step = stamped
     with tempfile.TemporaryDirectory() as run_dir:
-        train(build(name), DeviceBatches(images, None, 64), config, run_dir)
-        rows = (Path(run_dir) / "log.csv").read_text().splitlines()
-    header = rows[0].split(",")
-    seconds = [float(row.split(",")[header.index("seconds")]) for row in rows[1:]]
-    return steps / (seconds[-1] - seconds[warmup - 1])
+        train(method, DeviceBatches(images, None, 64), config, run_dir)
+    return median_rate(stamps, warmup)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -156,21 +172,35 @@ def mimicry_rate(mimicry, name: str, images: np.ndarray, warmup: int, steps: int
     loader = DataLoader(TensorDataset(pixels, torch.zeros(len(pixels))), batch_size=64, shuffle=True,
                         drop_last=True, num_workers=0)
 
-    def timed(total: int) -> float:
-        # fused, as our loop's: the comparison is of the trainers and precision, not of Adam's kernels
-        opt_d = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=spec["betas"], fused=True)
-        opt_g = torch.optim.Adam(generator.parameters(), 2e-4, betas=spec["betas"], fused=True)
-        with tempfile.TemporaryDirectory() as log_dir, contextlib.redirect_stdout(io.StringIO()):
-            trainer = mimicry.training.Trainer(
-                netD=discriminator, netG=generator, optD=opt_d, optG=opt_g, dataloader=loader, num_steps=total,
-                log_dir=log_dir, device=torch.device("cpu"), print_steps=10**6, vis_steps=10**6,
-                log_steps=10**6, save_steps=10**6,
-            )
-            start = time.perf_counter()
-            trainer.train()
-            return time.perf_counter() - start
+    # fused, as our loop's: the comparison is of the trainers and precision, not of Adam's kernels
+    opt_d = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=spec["betas"], fused=True)
+    opt_g = torch.optim.Adam(generator.parameters(), 2e-4, betas=spec["betas"], fused=True)
+    stamps: list[float] = []
+    opt_g.register_step_post_hook(lambda *_: stamps.append(time.perf_counter()))  # the end of each G update
+    with tempfile.TemporaryDirectory() as log_dir, contextlib.redirect_stdout(io.StringIO()):
+        trainer = mimicry.training.Trainer(
+            netD=discriminator, netG=generator, optD=opt_d, optG=opt_g, dataloader=loader, num_steps=warmup + steps,
+            log_dir=log_dir, device=torch.device("cpu"), print_steps=10**6, vis_steps=10**6,
+            log_steps=10**6, save_steps=10**6,
+        )
+        trainer.train()
+    return median_rate(stamps, warmup)
 
-    return steps / (timed(warmup + steps) - timed(warmup))
+
+def measure(side: str, name: str, data_dir: str | None, peer_site: str | None, warmup: int, steps: int,
+            threads: int) -> float:
+    """One side's rate, in this (fresh) process: "mimicry", "fp32" or "bf16"."""
+    torch.set_num_threads(threads)
+    images = cifar_like(data_dir)
+    if side == "mimicry":
+        return mimicry_rate(import_mimicry(peer_site), name, images, warmup, steps)
+    return ours_rate(name, images, side, warmup, steps)
+
+
+def in_fresh_process(function, *args):
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
 
 
 def main() -> None:
@@ -181,23 +211,41 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="measurements of each side, in alternating order")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     images = cifar_like(args.data_dir)
     fp32_peak, bf16_peak = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
-    print(f"threads {args.threads}; matmul 2048^3: fp32 {fp32_peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s\n")
-    mimicry = import_mimicry(args.peer_site) if args.peer_site else None
-    print("| config | GFLOP/iter | mimicry fp32 it/s | ours fp32 it/s | ours bf16+CL it/s | speed-up (bf16 vs mimicry) "
-          "| ours fp32 GFLOP/s (% of fp32 matmul) | ours bf16 GFLOP/s (% of bf16 matmul) |")
-    print("|---|---|---|---|---|---|---|---|")
+    flags = cpu_flags()
+    amx = sorted(f for f in flags if f.startswith("amx"))
+    print(f"threads {args.threads}; CPU AMX flags: {amx or 'none'}; avx512_bf16: {'avx512_bf16' in flags}; "
+          f"matmul 2048^3: fp32 {fp32_peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s")
+    print(f"each side: median of per-iteration times after {args.warmup} warm-up iterations over {args.steps}, in a "
+          f"fresh process; {args.repeats} repeats in alternating order; it/s = median over repeats [min, max]\n")
+    sides = (["mimicry"] if args.peer_site else []) + ["fp32", "bf16"]
+    print("| config | GFLOP/iter | mimicry fp32 it/s | ours fp32 it/s | ours bf16+CL it/s | ours fp32 vs mimicry "
+          "| ours bf16 vs mimicry | ours fp32 GFLOP/s (% of fp32 matmul) | ours bf16 GFLOP/s (% of bf16 matmul) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.configs:
         gflop = iteration_flops(name, images) / 1e9
-        peer = mimicry_rate(mimicry, name, images, args.warmup, args.steps) if mimicry else float("nan")
-        fp32 = ours_rate(name, images, "fp32", args.warmup, args.steps)
-        bf16 = ours_rate(name, images, "bf16", args.warmup, args.steps)
-        print(f"| {name} | {gflop:.1f} | {peer:.2f} | {fp32:.2f} | {bf16:.2f} | {bf16 / peer:.1f}x "
-              f"| {fp32 * gflop:.0f} ({100 * fp32 * gflop / fp32_peak:.0f}%) "
+        rates: dict[str, list[float]] = {side: [] for side in sides}
+        for repeat in range(args.repeats):
+            for side in (sides if repeat % 2 == 0 else sides[::-1]):
+                rates[side].append(in_fresh_process(measure, side, name, args.data_dir, args.peer_site, args.warmup,
+                                                    args.steps, args.threads))
+        median = {side: float(np.median(values)) for side, values in rates.items()}
+        peer, fp32, bf16 = median.get("mimicry", float("nan")), median["fp32"], median["bf16"]
+
+        cells = {side: f"{median[side]:.2f} [{min(v):.2f}, {max(v):.2f}]" for side, v in rates.items()}
+        print(f"| {name} | {gflop:.1f} | {cells.get('mimicry', '–')} | {cells['fp32']} | {cells['bf16']} "
+              f"| {fp32 / peer:.2f}x | {bf16 / peer:.2f}x | {fp32 * gflop:.0f} ({100 * fp32 * gflop / fp32_peak:.0f}%) "
               f"| {bf16 * gflop:.0f} ({100 * bf16 * gflop / bf16_peak:.0f}%) |", flush=True)
+
+
+def cpu_flags() -> set[str]:
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    line = next((x for x in text.splitlines() if x.startswith("flags")), "")
+    return set(line.split(":", 1)[-1].split())
 
 
 if __name__ == "__main__":

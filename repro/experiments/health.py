@@ -9,8 +9,12 @@ the orderings were judged by them. Each reads one column every run of that kind 
 * **images** (CIFAR-10, MNIST samples): classifier Inception Score ≥ 2, i.e. the samples carry at least one bit
   of information about their class under the dataset's score classifier. One repeated image scores exactly 1;
   real data scores 4.7-5.9 under the project classifiers (notebook 01).
-* **Stacked-MNIST**: ≥ 10 of the 1,000 digit triples covered. A generator that draws a handful of triples never
-  left collapse; the real data covers all 1,000 (notebook 01), the papers' weakest baselines tens to hundreds.
+* **Stacked-MNIST**: ≥ 10 of the 1,000 digit triples covered **by samples the classifier reads with confidence**
+  (each channel's digit at probability ≥ 0.9, ``modes_confident``). A generator that draws a handful of triples never
+  left collapse; one that draws colour blobs gets *some* digit read in every channel, so it "covers" hundreds of
+  triples by argmax alone (the Dist-GAN pilot at 3,000 iterations: 679 modes from near-identical blobs,
+  benchmarks/pilots). The real data covers all 1,000 confidently (notebook 01); the papers' weakest baselines
+  tens to hundreds. Changed 2026-12-04 from the argmax mode count, after that pilot.
 * **semi-supervised test error**: ≤ 45%, half the error of guessing among 10 classes: a classifier above that
   has not learned from its labels and unlabeled data (a run stuck near chance, not the method's error).
 """
@@ -51,6 +55,8 @@ class Gate:
             return number(row[self.column])
         if self.column == "error_percent" and "error_average_percent" in row:
             return number(row["error_average_percent"])  # the averaged D's error: the one a table reports
+        if f"{self.column}_predicted" in row:  # notebook 01's real-data row names it so
+            return number(row[f"{self.column}_predicted"])
         return math.nan
 
     def passes(self, value: Any) -> bool:
@@ -63,7 +69,7 @@ class Gate:
 GATES = {
     "cifar10": Gate("images", "is_mean", 2.0, True, "classifier IS"),
     "mnist": Gate("images", "is_mean", 2.0, True, "classifier IS"),
-    "stacked_mnist": Gate("Stacked-MNIST", "modes", 10, True, "modes"),
+    "stacked_mnist": Gate("Stacked-MNIST", "modes_confident", 10, True, "modes read with confidence"),
     "semi-supervised": Gate("semi-supervised", "error_percent", 45.0, False, "test error %"),
 }
 

@@ -31,6 +31,7 @@ from ..errors import ConfigError
 from ..methods.gan import StandardGAN
 from ..methods.mmgan import ManifoldMatchingGAN
 from ..metrics.evaluate import real_outputs, sample_generator, score_images, stacked_mnist_scores
+from ..metrics.modes import stacked_score_key
 from ..nets.dcgan import dcgan_nets
 from ..nets.stacked_mnist import stacked_mnist_nets
 from ..profiles import by_profile
@@ -163,6 +164,8 @@ class DatasetScorer:
             self.train_marginal = real_outputs(dataset, "train", self.classifier, None, data_dir).class_marginal
             self.reference = real_outputs(dataset, "test", self.classifier, None, data_dir)
         self.key = evaluation.score_key(self.classifier.name)
+        if dataset == "stacked_mnist":
+            self.key = stacked_score_key(self.key)
         self.health_gate = dataset  # repro.experiments.health.GATES
 
     def scores(self, generator: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:

@@ -214,12 +214,21 @@ def predict_logits(model: ConvClassifier, images: np.ndarray | torch.Tensor, bat
     return classifier_outputs(model, images, batch_size)[0]
 
 
-def per_channel_labels(model: ConvClassifier, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
-    """Predicted digit of each channel of (N, 3, H, W) images -> (N, 3) labels (Stacked-MNIST, metrics.md §7)."""
+def per_channel_predictions(model: ConvClassifier, images: np.ndarray | torch.Tensor,
+                            batch_size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted digit of each channel of (N, 3, H, W) images and the classifier's probability for it: (N, 3)
+    labels and (N, 3) top-class probabilities (Stacked-MNIST, metrics.md §7)."""
     pixels = as_tensor(images)
     n, channels = pixels.shape[:2]
     flat = pixels.reshape(n * channels, 1, *pixels.shape[2:])
-    return predict_logits(model, flat, batch_size).argmax(1).view(n, channels).numpy()
+    probabilities = torch.softmax(predict_logits(model, flat, batch_size).double(), dim=1)
+    confidence, labels = probabilities.max(1)
+    return labels.view(n, channels).numpy(), confidence.view(n, channels).numpy()
+
+
+def per_channel_labels(model: ConvClassifier, images: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+    """Predicted digit of each channel of (N, 3, H, W) images -> (N, 3) labels (Stacked-MNIST, metrics.md §7)."""
+    return per_channel_predictions(model, images, batch_size)[0]
 
 
 # ----------------------------------------------------------------------------------------------------------

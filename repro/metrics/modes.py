@@ -17,6 +17,15 @@ from .arrays import to_numpy
 
 STACKED_MNIST_SAMPLES = 25_600  # 400 batches of 64, as in the MS-GAN code; state the count if you change it
 DIGIT_CLASSES = 10
+# a channel is read "with confidence" when the MNIST classifier gives its digit at least this probability. Our
+# reading (no paper states one): the papers count every sample's argmax, which a classifier returns for any blob
+CONFIDENT_PROBABILITY = 0.9
+
+
+def stacked_score_key(key: str) -> str:
+    """A Stacked-MNIST scorer's kept-row name: the evaluation's key and the confidence threshold, which changes the
+    scores (rows kept before the confident mode count existed are then scored again, not reused)."""
+    return f"{key}-c{CONFIDENT_PROBABILITY:g}"
 
 
 class ModeCoverage(NamedTuple):
@@ -71,6 +80,16 @@ def kl_to_uniform(labels: torch.Tensor | np.ndarray) -> float:
     probabilities = counts[counts > 0] / counts.sum()
     # Empty modes are skipped (0 log 0 = 0), so no eps is needed.
     return float(np.sum(probabilities * np.log(probabilities * STACKED_MNIST_MODES)))
+
+
+def confident_samples(confidence: torch.Tensor | np.ndarray,
+                      threshold: float = CONFIDENT_PROBABILITY) -> np.ndarray:
+    """(N,) bool: the samples whose three channels are all read with top-class probability ≥ ``threshold``, from
+    (N, 3) per-channel probabilities (:func:`repro.metrics.classifier.per_channel_predictions`)."""
+    probabilities = to_numpy(confidence)
+    if probabilities.ndim != 2:
+        raise ValueError(f"expected (N, channels) probabilities, got shape {probabilities.shape}")
+    return (probabilities >= threshold).all(axis=1)
 
 
 def mode_coverage(labels: torch.Tensor | np.ndarray, min_count: int = 1) -> ModeCoverage:

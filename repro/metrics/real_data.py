@@ -16,9 +16,9 @@ import torch
 from ..data import ImageDataset
 from ..images import to_float
 from ..stacked_mnist import make_stacked_mnist
-from .classifier import TrainedClassifier, per_channel_labels
+from .classifier import TrainedClassifier, per_channel_predictions
 from .evaluate import Extractor, RealReference, real_outputs, score_outputs
-from .modes import mode_coverage, mode_ids
+from .modes import confident_samples, mode_coverage, mode_ids
 from .ms_ssim import classwise_ms_ssim
 
 
@@ -75,7 +75,8 @@ def stacked_mnist_real_row(
 ) -> dict[str, Any]:
     """Modes covered and KL to uniform of ``n`` real Stacked-MNIST images, each channel classified separately."""
     stacked = make_stacked_mnist(mnist_train, n, seed)
-    predicted = per_channel_labels(mnist_classifier.model, stacked.images)
+    predicted, confidence = per_channel_predictions(mnist_classifier.model, stacked.images)
+    confident = confident_samples(confidence)
     coverage = mode_coverage(predicted)
     true_coverage = mode_coverage(stacked.labels)
     return {
@@ -85,6 +86,8 @@ def stacked_mnist_real_row(
         "modes_true_labels": true_coverage.num_modes,
         "kl_true_labels": true_coverage.kl_to_uniform,
         "modes_10plus_predicted": mode_coverage(predicted, min_count=10).num_modes,
+        "modes_confident_predicted": int(len(np.unique(mode_ids(predicted)[confident]))),
+        "confident_fraction": float(confident.mean()),
         "triple_accuracy": float((mode_ids(predicted) == stacked.labels).mean()),
         "extractor": mnist_classifier.name,
     }

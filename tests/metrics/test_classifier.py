@@ -199,3 +199,16 @@ def test_outputs_reject_wrong_input():
         clf.classifier_outputs(model, torch.zeros(2, 1, 28, 28))
     with pytest.raises(ValueError, match="1-channel"):
         clf.classifier_outputs(model, torch.zeros(2, 3, 28, 28, dtype=torch.uint8))
+
+
+def test_per_channel_predictions_give_each_channel_s_digit_and_its_probability(monkeypatch):
+    logits = torch.full((6, 10), -10.0)
+    for row, digit in enumerate([1, 2, 3, 4, 5, 6]):
+        logits[row, digit] = 10.0
+    logits[4] = 0.0
+    logits[4, 5] = 1.0  # the second channel of the second image is read without confidence
+    monkeypatch.setattr(clf, "predict_logits", lambda model, images, batch_size: logits)
+    labels, confidence = clf.per_channel_predictions(None, torch.zeros(2, 3, 28, 28, dtype=torch.uint8))
+    assert labels.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert confidence[0].min() > 0.999 and confidence[1, 1] == pytest.approx(np.e / (np.e + 9))
+    assert clf.per_channel_labels(None, torch.zeros(2, 3, 28, 28, dtype=torch.uint8)).tolist() == labels.tolist()

@@ -84,3 +84,32 @@ def test_invalid_labels_raise(labels):
 def test_empty_labels_raise():
     with pytest.raises(ValueError, match="no samples"):
         kl_to_uniform(np.zeros(0, dtype=np.int64))
+
+
+def test_a_sample_counts_as_read_with_confidence_only_when_all_three_channels_are():
+    from repro.metrics.modes import CONFIDENT_PROBABILITY, confident_samples
+
+    probabilities = np.array([[0.95, 0.99, 0.91], [0.95, 0.5, 0.99], [0.9, 0.9, 0.9]])
+    assert confident_samples(probabilities).tolist() == [True, False, CONFIDENT_PROBABILITY <= 0.9]
+    assert confident_samples(probabilities, threshold=0.5).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="expected"):
+        confident_samples(np.ones(3))
+
+
+def test_blobs_cover_many_argmax_modes_and_few_confident_ones(monkeypatch):
+    """stacked_mnist_scores: modes from every sample's argmax, modes_confident from confidently read samples only."""
+    from repro.metrics import classifier, evaluate
+
+    n = 400
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, (n, 3))  # an arbitrary digit in each channel: what a classifier says of a blob
+    confidence = np.full((n, 3), 0.4)
+    confidence[:5] = 0.99  # five samples are drawn digits, all of the same triple
+    labels[:5] = [1, 2, 3]
+    monkeypatch.setattr(evaluate, "sample_generator", lambda *a, **k: torch.zeros(n, 3, 28, 28, dtype=torch.uint8))
+    monkeypatch.setattr(classifier, "per_channel_predictions", lambda model, images: (labels, confidence))
+    fake = type("Classifier", (), {"model": None, "name": "fake", "weights_sha256": "0"})
+    scores, ids = evaluate.stacked_mnist_scores(None, fake, n, seed=0)
+    assert scores["modes"] == len(np.unique(ids)) > 250
+    assert scores["modes_confident"] == 1
+    assert scores["confident_fraction"] == pytest.approx(5 / n)
