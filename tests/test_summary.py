@@ -29,7 +29,8 @@ def test_committed_summary_is_current_and_the_readme_shows_it():
 
 
 def stacked_runs(folder):
-    rows = [{"discriminator": "K/4", "model": m, "run_seed": seed, "modes": v + 2 * seed, "kl_to_uniform": 1.0 + seed,
+    rows = [{"discriminator": "K/4", "model": m, "run_seed": seed, "modes": v + 2 * seed, "modes_confident": v,
+             "kl_to_uniform": 1.0 + seed,
              "profile": "cpu", "iterations": 100, "n_samples": 64} for m, v in (("GAN", 20), ("SSGAN", 40),
                                                                                ("MS-GAN", 60)) for seed in range(3)]
     write_csv(folder / "30_ms_gan_stacked_mnist", "runs", rows)
@@ -40,7 +41,7 @@ def test_every_registered_paper_gets_its_section_and_the_tally_counts_the_papers
     sections = summary.summary_claims(tmp_path)
     assert list(sections) == [paper.TITLE for paper in PAPERS]
     text = summary.summary_markdown(tmp_path)
-    assert RULES in text and "Training-health gates" in text and "stacked_mnist: modes ≥ 10" in text
+    assert RULES in text and "Training-health gates" in text and "stacked_mnist: modes read with confidence ≥ 10" in text
     assert sum(line.startswith("### ") and "extensions" not in line for line in text.splitlines()) == len(PAPERS)
     counted = [c for claims in sections.values() for c in claims if c.counted]
     headline = text.split("**The papers' claims: ")[1].split(".**")[0]

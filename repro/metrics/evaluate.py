@@ -234,11 +234,11 @@ def stacked_mnist_scores(generator: torch.nn.Module, classifier: Any, n: int,
 
     Also how much of that reading is of digits: ``confident_fraction``, the share of samples whose three channels
     the classifier reads with probability ≥ :data:`~repro.metrics.modes.CONFIDENT_PROBABILITY`, and
-    ``modes_confident``, the modes covered by those samples alone. A classifier reads *some* digit in any blob, so a
-    generator of colour blobs can "cover" hundreds of modes (seen in the Dist-GAN pilot at 3,000 iterations:
-    benchmarks/pilots); it covers few confidently."""
+    ``modes_confident``, the modes with at least 10 of those samples (:func:`~repro.metrics.modes.confident_modes`).
+    A classifier reads *some* digit in any blob, so a generator of colour blobs can "cover" hundreds of modes (seen
+    in the Dist-GAN pilot at 3,000 iterations: benchmarks/pilots); it covers few confidently."""
     from .classifier import per_channel_predictions
-    from .modes import confident_samples, mode_coverage, mode_ids
+    from .modes import confident_modes, confident_samples, mode_coverage, mode_ids
 
     images = sample_generator(generator, n, seed=seed, bn_mode="train", batch_size=64)
     labels, confidence = per_channel_predictions(classifier.model, images)
@@ -247,5 +247,5 @@ def stacked_mnist_scores(generator: torch.nn.Module, classifier: Any, n: int,
     coverage = mode_coverage(ids)
     return {"modes": coverage.num_modes, "kl_to_uniform": coverage.kl_to_uniform,
             "modes_10plus": mode_coverage(ids, min_count=10).num_modes,
-            "modes_confident": int(len(np.unique(ids[confident]))), "confident_fraction": float(confident.mean()),
+            "modes_confident": confident_modes(ids, confident), "confident_fraction": float(confident.mean()),
             "samples": n, "extractor": classifier.name, "weights_sha256": classifier.weights_sha256}, ids

@@ -18,7 +18,7 @@ from ..images import to_float
 from ..stacked_mnist import make_stacked_mnist
 from .classifier import TrainedClassifier, per_channel_predictions
 from .evaluate import Extractor, RealReference, real_outputs, score_outputs
-from .modes import confident_samples, mode_coverage, mode_ids
+from .modes import confident_modes, confident_samples, mode_coverage, mode_ids
 from .ms_ssim import classwise_ms_ssim
 
 
@@ -86,7 +86,7 @@ def stacked_mnist_real_row(
         "modes_true_labels": true_coverage.num_modes,
         "kl_true_labels": true_coverage.kl_to_uniform,
         "modes_10plus_predicted": mode_coverage(predicted, min_count=10).num_modes,
-        "modes_confident_predicted": int(len(np.unique(mode_ids(predicted)[confident]))),
+        "modes_confident_predicted": confident_modes(mode_ids(predicted), confident),
         "confident_fraction": float(confident.mean()),
         "triple_accuracy": float((mode_ids(predicted) == stacked.labels).mean()),
         "extractor": mnist_classifier.name,

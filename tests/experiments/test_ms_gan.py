@@ -72,15 +72,15 @@ def test_claims_judge_the_committed_runs_with_the_health_gate(tmp_path):
     protocol = {"profile": "cpu", "iterations": 2500, "n_samples": 25600, "extractor": "mnist-convnet-abc"}
     modes = {"GAN": (100, 110, 105), "SSGAN": (300, 320, 310), "MS-GAN": (200, 220, 210)}
     runs = [{"discriminator": d, "model": model, "run_seed": seed, "modes": value + (d == "K/2") * 500,
-             "kl_to_uniform": 3.0 - value / 1000, **protocol}
+             "modes_confident": value, "kl_to_uniform": 3.0 - value / 1000, **protocol}
             for d in ("K/4", "K/2") for model, values in modes.items() for seed, value in enumerate(values)]
-    runs[0]["modes"] = 1  # one GAN K/4 run collapsed
+    runs[0]["modes"] = runs[0]["modes_confident"] = 1  # one GAN K/4 run collapsed
     write_csv(tmp_path / ms_gan.STACKED_NOTEBOOK, "runs", runs)
     found = {c.claim: c for c in ms_gan.claims(tmp_path)}
     assert found["SSGAN better than GAN (modes), K/2"].verdict == "supported"
     assert found["MS-GAN better than SSGAN (modes), K/2"].verdict == "contradicted"
     gated = found["SSGAN better than GAN (modes), K/4"]
-    assert gated.verdict == "untestable at this scale" and "GAN seed 0: modes 1 < 10" in gated.reason
+    assert gated.verdict == "untestable at this scale" and "GAN seed 0: modes read with confidence 1 < 10" in gated.reason
     assert found["MS-GAN better than SSGAN (modes), K/4"].verdict == "contradicted"  # its runs are healthy
     assert "KL to uniform" in found["SSGAN better than GAN (modes), K/2"].beside  # same samples: beside, not counted
     assert not any("KL" in claim for claim in found)

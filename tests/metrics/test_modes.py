@@ -104,12 +104,13 @@ def test_blobs_cover_many_argmax_modes_and_few_confident_ones(monkeypatch):
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, (n, 3))  # an arbitrary digit in each channel: what a classifier says of a blob
     confidence = np.full((n, 3), 0.4)
-    confidence[:5] = 0.99  # five samples are drawn digits, all of the same triple
-    labels[:5] = [1, 2, 3]
+    confidence[:15] = 0.99  # fifteen samples are drawn digits: twelve of one triple, three of another
+    labels[:12] = [1, 2, 3]
+    labels[12:15] = [4, 5, 6]
     monkeypatch.setattr(evaluate, "sample_generator", lambda *a, **k: torch.zeros(n, 3, 28, 28, dtype=torch.uint8))
     monkeypatch.setattr(classifier, "per_channel_predictions", lambda model, images: (labels, confidence))
     fake = type("Classifier", (), {"model": None, "name": "fake", "weights_sha256": "0"})
     scores, ids = evaluate.stacked_mnist_scores(None, fake, n, seed=0)
     assert scores["modes"] == len(np.unique(ids)) > 250
-    assert scores["modes_confident"] == 1
-    assert scores["confident_fraction"] == pytest.approx(5 / n)
+    assert scores["modes_confident"] == 1  # a mode needs ten samples read with confidence
+    assert scores["confident_fraction"] == pytest.approx(15 / n)
