@@ -262,6 +262,25 @@ def mode_histogram(config: StackedMNISTConfig, root: str | os.PathLike,
     return np.load(path)
 
 
+def model_families(profile: str, iterations: int, dataset: str) -> tuple[tuple[str, ...], int]:
+    """The main table's models at ``profile`` and the Dist-GAN models' iterations: both families at the smoke and
+    paper profiles (the Dist-GAN family at the official drivers' length in ``paper``), the standard-GAN family at
+    ``cpu`` until a pilot shows which base trains there (issue "Decisive experiments")."""
+    models = by_profile(profile, smoke=ALL_MAIN_MODELS, cpu=MAIN_MODELS, paper=ALL_MAIN_MODELS)
+    return models, by_profile(profile, smoke=iterations, cpu=iterations, paper=DISTGAN_PAPER_ITERATIONS[dataset])
+
+
+def main_runs(config: Callable[[str, str, int], Any], settings: Sequence[str], models: Sequence[str],
+              seeds: Sequence[int], distgan_iterations: int) -> tuple:
+    """``config(model, setting, seed)`` for every setting, model and seed, in that order, the Dist-GAN models'
+    runs at ``distgan_iterations``."""
+    def run_of(model: str, setting: str, seed: int) -> Any:
+        made = config(model, setting, seed)
+        return dataclasses.replace(made, iterations=distgan_iterations) if model in DISTGAN_MODELS else made
+
+    return tuple(run_of(m, s, seed) for s in settings for m in models for seed in seeds)
+
+
 def iterations_text(iterations: int, distgan_iterations: int, models: Sequence[str]) -> int | str:
     """The plan's iterations for its protocol column: one number, or both where the Dist-GAN models run the
     official drivers' longer schedule."""
@@ -288,16 +307,8 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
         return StackedMNISTConfig(model=model, discriminator=size, seed=seed, iterations=iterations, pool_size=pool,
                                   **weights)
 
-    models = by_profile(profile, smoke=ALL_MAIN_MODELS, cpu=MAIN_MODELS, paper=ALL_MAIN_MODELS)
-    distgan_iterations = by_profile(profile, smoke=iterations, cpu=iterations,
-                                    paper=DISTGAN_PAPER_ITERATIONS["stacked_mnist"])
-
-    def run_of(model: str, size: str, seed: int) -> StackedMNISTConfig:
-        if model in DISTGAN_MODELS:
-            return dataclasses.replace(config(model, size, seed), iterations=distgan_iterations)
-        return config(model, size, seed)
-
-    main = tuple(run_of(m, s, seed) for s in sizes for m in models for seed in seeds)
+    models, distgan_iterations = model_families(profile, iterations, "stacked_mnist")
+    main = main_runs(config, sizes, models, seeds, distgan_iterations)
     ablation = tuple(config("MS-GAN", "K/4", seeds[0], weight_g=g) for g in lambda_g)
     pool_text = ("all 60,000 MNIST training digits" if pool is None
                  else f"{pool} class-balanced MNIST training digits (seed 0)")
@@ -480,16 +491,8 @@ def cifar_plan(profile: str) -> Plan[CifarConfig]:
     def config(model: str, backbone: str, seed: int, **weights: float) -> CifarConfig:
         return CifarConfig(model=model, backbone=backbone, seed=seed, iterations=iterations, width=width, **weights)
 
-    models = by_profile(profile, smoke=ALL_MAIN_MODELS, cpu=MAIN_MODELS, paper=ALL_MAIN_MODELS)
-    distgan_iterations = by_profile(profile, smoke=iterations, cpu=iterations,
-                                    paper=DISTGAN_PAPER_ITERATIONS["cifar10"])
-
-    def run_of(model: str, backbone: str, seed: int) -> CifarConfig:
-        if model in DISTGAN_MODELS:
-            return dataclasses.replace(config(model, backbone, seed), iterations=distgan_iterations)
-        return config(model, backbone, seed)
-
-    main = tuple(run_of(m, b, seed) for b in backbones for m in models for seed in seeds)
+    models, distgan_iterations = model_families(profile, iterations, "cifar10")
+    main = main_runs(config, backbones, models, seeds, distgan_iterations)
     ablation = tuple(config("MS-GAN", backbones[-1], seeds[0], weight_d=d, weight_g=g) for d, g in lambdas)
     return Plan(
         notebook=CIFAR_NOTEBOOK, profile=profile, experiment=CIFAR, runs={"main": main, "lambdas": ablation},
