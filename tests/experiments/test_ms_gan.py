@@ -80,7 +80,8 @@ def test_claims_judge_the_committed_runs_with_the_health_gate(tmp_path):
     assert found["SSGAN better than GAN (modes), K/2"].verdict == "supported"
     assert found["MS-GAN better than SSGAN (modes), K/2"].verdict == "contradicted"
     gated = found["SSGAN better than GAN (modes), K/4"]
-    assert gated.verdict == "untestable at this scale" and "GAN seed 0: modes read with confidence 1 < 10" in gated.reason
+    assert gated.verdict == "untestable at this scale"
+    assert "GAN seed 0: modes read with confidence 1 < 10" in gated.reason
     assert found["MS-GAN better than SSGAN (modes), K/4"].verdict == "contradicted"  # its runs are healthy
     assert "KL to uniform" in found["SSGAN better than GAN (modes), K/2"].beside  # same samples: beside, not counted
     assert not any("KL" in claim for claim in found)
