@@ -35,6 +35,9 @@ def _worker(rank: int, world_size: int, tmp: str) -> None:
         method = tiny_method(seed=rank)  # different initial weights per rank: rank 0's must win
         result = train(method, tiny_data(), CONFIG, f"{tmp}/run")
         torch.save({"state": method.state_dict(), "step": result.step}, f"{tmp}/rank{rank}.pt")
+        # both ranks tear gloo down together: a rank that left while its peer still saved aborted once in CI
+        # ("terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -70,6 +73,7 @@ def _collectives_worker(rank: int, world_size: int, tmp: str) -> None:
             "none_stops": any_rank(False, torch.device("cpu"), world_size),
         }
         torch.save(seen, f"{tmp}/collectives{rank}.pt")
+        dist.barrier()  # as in _worker: tear gloo down together
     finally:
         dist.destroy_process_group()
 
