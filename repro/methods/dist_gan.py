@@ -43,9 +43,9 @@ from torch import nn
 
 from .. import losses
 from ..errors import ConfigError
-from ..rotation import NUM_ROTATIONS, RotationDraw, draw_rotations
+from ..rotation import NUM_ROTATIONS, RotationDraw
 from .base import GANMethod, Logs, frozen
-from .self_supervised import HEAD, mixed_task_loss, task_logits
+from .self_supervised import HEAD, mixed_task_loss, rotation_draw, task_logits
 
 TASKS: dict[str, tuple[float, float]] = {  # task -> default (λ_d, λ_g): the official CIFAR DCGAN setting
     "none": (0.0, 0.0),
@@ -258,9 +258,7 @@ class DistGAN(GANMethod):
                                                          "g_task": task_loss.detach()}
 
     def _draw(self, batch_size: int, device: torch.device) -> RotationDraw:
-        # the official n-of-4n draw, on the CPU from the method's own seeded generator (resumable)
-        draw = draw_rotations(batch_size, "random", self.noise)
-        return RotationDraw(draw.source.to(device), draw.rotation.to(device))
+        return rotation_draw(batch_size, "random", self.noise, device)  # the official n-of-4n draw
 
     # -- checkpoint --------------------------------------------------------------------------------------
     def get_extra_state(self) -> dict[str, Any]:

@@ -63,6 +63,13 @@ def task_logits(discriminator: nn.Module, images: torch.Tensor, draw: RotationDr
     return discriminator.head(HEAD, discriminator.features(apply_rotations(images, draw)))
 
 
+def rotation_draw(batch_size: int, scheme: str, noise: torch.Generator, device: torch.device) -> RotationDraw:
+    """A rotation draw of ``scheme`` drawn on the CPU from the method's own seeded ``noise`` (resumable; "quarter"
+    and "all" use no RNG), then moved to ``device``."""
+    draw = draw_rotations(batch_size, scheme, noise)
+    return RotationDraw(draw.source.to(device), draw.rotation.to(device))
+
+
 def mixed_task_loss(discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor,
                     noise: torch.Generator) -> tuple[torch.Tensor, Logs]:
     """MS-GAN's official D term (ms_gan.md §1.6): one 5-way CE over the mixed batch of rotated reals and upright
@@ -127,9 +134,7 @@ class SelfSupervisedGAN(StandardGAN):
                 "rotation_scheme": self.rotation_scheme}
 
     def _draw(self, batch_size: int, device: torch.device) -> RotationDraw:
-        # Drawn on the CPU from the method's own seeded generator (resumable); "quarter" and "all" use no RNG.
-        draw = draw_rotations(batch_size, self.rotation_scheme, self.noise)
-        return RotationDraw(draw.source.to(device), draw.rotation.to(device))
+        return rotation_draw(batch_size, self.rotation_scheme, self.noise, device)
 
     def discriminator_loss(self, real: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, Logs]:
         with torch.no_grad():
