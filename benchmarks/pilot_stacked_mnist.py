@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("runs/pilots/stacked_mnist"))
     parser.add_argument("--json", type=Path, help="write the rows and curves here")
     args = parser.parse_args()
+    started_at = commit()  # the code that trains, read before the runs (a commit during them would not count)
 
     configs = [ms_gan.StackedMNISTConfig(model=m, discriminator=s, seed=seed, iterations=args.iterations)
                for s in args.sizes for m in args.models for seed in args.seeds]
@@ -53,7 +54,7 @@ def main() -> None:
               for row in runner.curves(ms_gan.STACKED, configs, args.root)]
     for row in final:
         print(json.dumps(row))
-    record = {"commit": commit(), "iterations": args.iterations, "workers": args.workers, "pool_size": 5_000,
+    record = {"commit": started_at, "iterations": args.iterations, "workers": args.workers, "pool_size": 5_000,
               "n_samples": 25_600, "eval_samples": 6_400, "final": final, "curves": curves}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,18 @@ def init_distributed(device: torch.device) -> tuple[int, int]:
     return 0, 1
 
 
+def shutdown_distributed(wait_for_others: bool = True) -> None:
+    """Leave the process group that :func:`init_distributed` started, if any: torch asks every process to call
+    ``destroy_process_group`` before it exits (NCCL warns and can hang at interpreter exit otherwise). After a
+    normal end the ranks first meet at a barrier, so that none tears the group down while a peer is still in a
+    collective; after an error there is no barrier (a peer that failed elsewhere would never reach it)."""
+    if not dist.is_initialized():
+        return
+    if wait_for_others:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
 def average_gradients(parameters: Iterable[torch.nn.Parameter]) -> None:
     """Data parallelism: replace each gradient by its mean over the ranks (what DDP's reducer computes).
 

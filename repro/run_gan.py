@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from .data import KNOWN_DATASETS, DeviceBatches, check_dataset_name, load_dataset
-from .distributed import pick_device
+from .distributed import pick_device, shutdown_distributed
 from .errors import ConfigError, ReproError, exit_with_errors
 from .methods import LOSSES, StandardGAN
 from .nets import NETWORKS, build_networks
@@ -135,7 +135,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = train(method, data, config, args.run_dir, value_range=generator.output_range, extend=args.extend)
     except ConfigError as err:  # a resume refused (other settings, or a longer run without --extend)
+        shutdown_distributed(wait_for_others=False)
         exit_with_errors(PROG, [err])
+    except BaseException:
+        shutdown_distributed(wait_for_others=False)
+        raise
+    shutdown_distributed()  # under torchrun: every rank leaves the process group together
     if result.resumed and result.started_at == result.step:
         print(f"{args.run_dir}: already finished at iteration {result.step}; only re-evaluated, nothing trained "
               "(to train it longer: a larger --steps with --extend)")

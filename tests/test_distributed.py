@@ -19,6 +19,7 @@ from repro.distributed import (
     gather_objects,
     init_distributed,
     pick_device,
+    shutdown_distributed,
     stop_requests,
 )
 from repro.errors import ConfigError
@@ -35,11 +36,13 @@ def _worker(rank: int, world_size: int, tmp: str) -> None:
         method = tiny_method(seed=rank)  # different initial weights per rank: rank 0's must win
         result = train(method, tiny_data(), CONFIG, f"{tmp}/run")
         torch.save({"state": method.state_dict(), "step": result.step}, f"{tmp}/rank{rank}.pt")
-        # both ranks tear gloo down together: a rank that left while its peer still saved aborted once in CI
-        # ("terminate called without an active exception")
-        dist.barrier()
+        # both ranks tear gloo down together (shutdown_distributed's barrier): a rank that left while its peer
+        # still saved aborted once in CI ("terminate called without an active exception")
+        shutdown_distributed()
+        assert not dist.is_initialized()
     finally:
-        dist.destroy_process_group()
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def test_two_ranks_stay_in_sync_and_only_rank_0_writes(tmp_path):

@@ -127,12 +127,26 @@ def test_data_errors_and_refused_resumes_are_one_line_too(toy_cifar, capsys):
     assert "train.steps: checkpoint 3 -> now 5" in errors
 
 
+def test_every_way_out_of_training_leaves_the_process_group(toy_cifar, monkeypatch):
+    """run_gan tears down what train() joined under torchrun: after a barrier when training ended, at once when
+    it was refused (a peer may never reach a barrier)."""
+    calls = []
+    monkeypatch.setattr(run_gan, "shutdown_distributed", lambda wait_for_others=True: calls.append(wait_for_others))
+    run_dir = toy_cifar / "run"
+    run_gan.main([*ARGS, "--data-dir", str(toy_cifar), "--run-dir", str(run_dir)])
+    assert calls == [True]
+    with pytest.raises(SystemExit):  # a longer run without --extend: refused inside train()
+        run_gan.main([*ARGS, "--steps", "5", "--data-dir", str(toy_cifar), "--run-dir", str(run_dir)])
+    assert calls == [True, False]
+
+
 def test_torchrun_two_processes(toy_cifar):
     run_dir = toy_cifar / "ddp"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                "-m", "repro.run_gan", *ARGS, "--data-dir", str(toy_cifar), "--run-dir", str(run_dir)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "destroy_process_group() was not called" not in done.stderr
     config = json.loads((run_dir / "config.json").read_text())
     assert config["world_size"] == 2 and config["rank_seeds"] == [0, 1000]
     checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=True)
