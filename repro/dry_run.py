@@ -33,6 +33,7 @@ import argparse
 import csv
 import dataclasses
 import json
+import math
 import os
 import shutil
 import signal
@@ -300,6 +301,79 @@ def dry_run(profile: str, notebooks: Sequence[str] | None = None, *, scratch: Pa
             if json_path is not None:
                 write_json_atomic(json_path, rows)
     return rows
+
+
+# the committed dry run of the paper profile on a GPU (issue "The paper profile"): rates per configuration
+MEASURED_ON_GPU = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run" / "h200-2026-12-04"
+GPU_NAME = "one H200"
+
+
+def measured_rows(folder: Path = MEASURED_ON_GPU) -> list[dict[str, Any]]:
+    """The dry-run rows committed in ``folder`` (every ``*.json`` that :func:`dry_run` wrote); [] without any."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json")):
+        rows += json.loads(path.read_text())
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuBudget:
+    """What a notebook's ``paper`` plan costs on the measured GPU, one run at a time: the hours of the
+    configurations whose rate was measured (each at its faster mode, eager or compiled), and how many of the
+    plan's distinct configurations that covers (a plan that changed since the measurement has untimed ones)."""
+
+    notebook: str
+    hours: float
+    timed: int
+    configurations: int
+    by_stem: int = 0  # of ``timed``: configurations priced at an earlier configuration of the same model and net
+
+    def text(self) -> str:
+        """"the paper profile, ./run_all.sh --profile paper 12: about 171 GPU-hours on one H200 (...)"."""
+        measured = (f"measured rates of all {self.configurations} configurations" if self.timed == self.configurations
+                    else f"at least: {self.timed} of its {self.configurations} configurations timed so far")
+        if self.by_stem:
+            measured += f"; {self.by_stem} at the rate of the same model and network under an earlier plan"
+        return (f"the paper profile, ./run_all.sh --profile paper {self.notebook[:2]}: about {self.hours:.0f} "
+                f"GPU-hours on {GPU_NAME}, runs one at a time ({measured})")
+
+
+def _stem(configuration: str) -> str:
+    """A configuration's name without its digest ("stacked-MSGAN-K4-seed0"): the model and network it trains."""
+    return configuration.rsplit("-", 1)[0]
+
+
+def gpu_budget(notebook: str, rows: Sequence[dict[str, Any]] | None = None) -> GpuBudget | None:
+    """The GPU-hours of ``notebook``'s current ``paper`` plan at the rates of the committed dry run (``rows``:
+    :func:`measured_rows`): per distinct configuration, the measured seconds per iteration times its iterations and
+    runs. None when the notebook has no paper plan or no configuration of it was measured."""
+    rows = measured_rows() if rows is None else rows
+    rates: dict[str, float] = {}
+    for row in rows:
+        if row.get("notebook") == notebook and row.get("status") == "ok":
+            name = row["configuration"]
+            rates[name] = min(rates.get(name, math.inf), float(row["seconds_per_iteration"]))
+    try:
+        planned = entries("paper", [notebook[:2]])
+    except ConfigError:
+        return None
+    # a plan edited since the measurement renames its configurations (new digests); a renamed one is priced at the
+    # mean rate of the measured configurations with its stem, i.e. the same model on the same networks
+    by_stem: dict[str, list[float]] = {}
+    for name, rate in rates.items():
+        by_stem.setdefault(_stem(name), []).append(rate)
+    hours, timed, stem_priced = 0.0, 0, 0
+    for entry in planned:
+        rate = rates.get(entry.name)
+        if rate is None and _stem(entry.name) in by_stem:
+            rate = sum(by_stem[_stem(entry.name)]) / len(by_stem[_stem(entry.name)])
+            stem_priced += 1
+        if rate is not None:
+            hours += rate * entry.config.iterations * entry.runs / 3600
+            timed += 1
+    if not timed:
+        return None
+    return GpuBudget(notebook, hours, timed, len(planned), stem_priced)
 
 
 def _one_line(row: dict[str, Any]) -> str:

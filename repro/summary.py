@@ -14,9 +14,10 @@ import math
 import os
 import re
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from .dry_run import gpu_budget, measured_rows
 from .experiments import PAPERS, RULES, VERDICTS, Claim
 from .experiments.health import GATES
 from .files import atomic_path
@@ -29,13 +30,29 @@ README_END = "<!-- end of results summary -->"
 
 
 CLAIMS_COLUMNS = ("paper", "claim", "metric", "ours_a", "ours_b", "difference", "ci_low", "ci_high", "p_adjusted",
-                  "seeds_a", "seeds_b", "health", "verdict", "reason")  # claims.csv, in this order, then the rest
-EXTRA_COLUMNS = ("paper_says", "paper_value", "beside", "protocol", "counted", "kind")
+                  "seeds_a", "seeds_b", "health", "verdict", "reason", "would_decide")  # claims.csv, in this order
+EXTRA_COLUMNS = ("paper_says", "paper_value", "beside", "protocol", "counted", "kind", "notebook")  # then these
 
 
 def summary_claims(root: Path) -> dict[str, list[Claim]]:
-    """Each paper's judged claims under the committed tables of ``root``, by the paper's title."""
-    return {paper.TITLE: paper.claims(root) for paper in PAPERS}
+    """Each paper's judged claims under the committed tables of ``root``, by the paper's title; a claim that is
+    untestable at this scale says what would decide it: its notebook's ``paper`` profile, with the GPU-hours of the
+    committed dry run's measured rates (:func:`repro.dry_run.gpu_budget`)."""
+    sections = {paper.TITLE: paper.claims(root) for paper in PAPERS}
+    measured = measured_rows()
+    budgets: dict[str, str] = {}
+    for claims in sections.values():
+        for i, claim in enumerate(claims):
+            if claim.verdict != "untestable at this scale" or not claim.notebook:
+                continue
+            if claim.notebook not in budgets:
+                budget = gpu_budget(claim.notebook, measured)
+                budgets[claim.notebook] = (budget.text() if budget else
+                                           f"the paper profile, ./run_all.sh --profile paper {claim.notebook[:2]} "
+                                           "(not timed on a GPU yet: python -m repro.dry_run --profile paper "
+                                           f"{claim.notebook[:2]} there)")
+            claims[i] = replace(claim, would_decide=budgets[claim.notebook])
+    return sections
 
 
 def claims_rows(sections: dict[str, list[Claim]]) -> list[dict[str, object]]:
@@ -76,7 +93,8 @@ def _claims_table(claims: list[Claim]) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for c in claims:
         ours = c.ours_a if not c.ours_b else f"{c.ours_a}; {c.ours_b}"
-        why = c.reason + (f" — beside: {c.beside}" if c.beside else "")
+        why = c.reason + (f"; would decide it: {c.would_decide}" if c.verdict == "untestable at this scale"
+                          and c.would_decide else "") + (f" — beside: {c.beside}" if c.beside else "")
         lines.append("| " + " | ".join(_cell(x) for x in (c.claim, c.paper_says, ours, _interval(c), _p(c),
                                                            f"**{c.verdict}**", why, c.protocol)) + " |")
     return lines

@@ -114,3 +114,21 @@ def test_run_all_dry_run_selects_notebooks_as_run_all_does(monkeypatch, tmp_path
     assert "| 30_ms_gan_stacked_mnist | x |" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         notebook_runner.main(["--profile", "paper", "--dry-run", "00"])
+
+
+def test_the_gpu_budget_prices_the_current_paper_plan_at_the_measured_rates():
+    planned = dry_run.entries("paper", ["40"])
+    stacked = [e for e in planned if e.name.startswith("stacked_mnist-")]
+    first, renamed = stacked[0], stacked[1]
+    rows = [{"notebook": "40_mmgan", "configuration": first.name, "status": "ok", "seconds_per_iteration": 0.02},
+            {"notebook": "40_mmgan", "configuration": first.name, "status": "ok", "seconds_per_iteration": 0.01},
+            {"notebook": "40_mmgan", "configuration": renamed.name.rsplit("-", 1)[0] + "-0ld0d1g5", "status": "ok",
+             "seconds_per_iteration": 0.03},
+            {"notebook": "40_mmgan", "configuration": planned[-1].name, "status": "failed"}]
+    budget = dry_run.gpu_budget("40_mmgan", rows)
+    expected = (0.01 * first.config.iterations * first.runs + 0.03 * renamed.config.iterations * renamed.runs) / 3600
+    assert budget.hours == pytest.approx(expected)  # the faster of two modes; a renamed one at its stem's rate
+    assert (budget.timed, budget.configurations, budget.by_stem) == (2, len(planned), 1)
+    assert "at least: 2 of its" in budget.text() and "1 at the rate of the same model" in budget.text()
+    assert dry_run.gpu_budget("40_mmgan", []) is None
+    assert dry_run.gpu_budget("21_am_score_vs_inception_score", rows) is None  # no training plan of its own

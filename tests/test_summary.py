@@ -114,3 +114,20 @@ def test_committed_claims_table_decides_only_with_three_seeds_an_interval_off_ze
             assert (low > 0) if row["verdict"] == "supported" else (high < 0), row
         if row["health"].startswith("fail"):
             assert row["verdict"] == "untestable at this scale", row
+        if row["verdict"] in ("inconclusive", "untestable at this scale", "not run"):
+            assert row["would_decide"], f"an open claim must say what would decide it: {row['claim']}"
+        if row["verdict"] == "untestable at this scale":
+            assert f"--profile paper {row['notebook'][:2]}" in row["would_decide"], row
+
+
+def test_an_untestable_claim_says_which_gpu_budget_would_decide_it(tmp_path):
+    rows = [{"discriminator": "K/4", "model": m, "run_seed": seed, "modes": 3, "modes_confident": 1 + seed,
+             "kl_to_uniform": 5.0, "profile": "cpu", "iterations": 100, "n_samples": 64}
+            for m in ("GAN", "SSGAN", "MS-GAN") for seed in range(3)]
+    write_csv(tmp_path / "30_ms_gan_stacked_mnist", "runs", rows)  # every run below the gate's 10 modes
+    stacked = [c for claims in summary.summary_claims(tmp_path).values() for c in claims
+               if c.notebook == "30_ms_gan_stacked_mnist"]
+    assert stacked and all(c.verdict == "untestable at this scale" for c in stacked)
+    assert all(c.would_decide.startswith("the paper profile, ./run_all.sh --profile paper 30: about ")
+               and "GPU-hours on one H200" in c.would_decide for c in stacked)
+    assert "would decide it: the paper profile" in summary.summary_markdown(tmp_path)

@@ -415,7 +415,7 @@ def table1_claims(root: Path) -> list[Ordering | Claim]:
             paper = (f"IS {PAPER_TABLE1[better][0]} vs {PAPER_TABLE1[worse][0]}, AM Score {PAPER_TABLE1[better][2]} "
                      f"vs {PAPER_TABLE1[worse][2]} (CIFAR-10)")
             result.append(Ordering(f"{better} better than {worse} (IS), {dataset}", "classifier IS", *arms, True,
-                                   paper, protocol, beside, counted=dataset == "cifar10"))
+                                   paper, protocol, beside, counted=dataset == "cifar10", notebook=NOTEBOOK))
     return result
 
 
@@ -435,8 +435,8 @@ def imbalance_claim(root: Path) -> Claim:
     return Claim(
         claim, "the AM Score's decomposition (§4)", "AM Score terms",
         f"marginal KL {kl[0]:.3g} → {kl[-1]:.3g}, entropy {min(entropy):.3f}..{max(entropy):.3f}",
-        health="pass (real images)", protocol=(f"{ours[0]['profile']}, real CIFAR-10 train subsets of "
-                                               f"{ours[0]['n_subset']}, {ours[0]['extractor']}"),
+        health="pass (real images)", notebook=ANALYSIS_NOTEBOOK,
+        protocol=f"{ours[0]['profile']}, real CIFAR-10 train subsets of {ours[0]['n_subset']}, {ours[0]['extractor']}",
         verdict="reproduced" if monotone and flat else "not reproduced", kind="analysis",
         reason=("the KL term grows monotonically with the imbalance while the entropy stays within 10%"
                 if monotone and flat else "the KL term is not monotone in the imbalance, or the entropy moved"))

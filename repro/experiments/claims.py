@@ -51,7 +51,9 @@ RULES = (
     "reject at 0.05 (one seed of ours: a prediction interval for one more of the paper's runs), else *not "
     "reproduced*. A claim is *untestable at this scale* when any of its runs fails the training-health gate of its "
     "dataset (declared in `repro/experiments/health.py`): orderings of collapsed generators measure the score "
-    "classifier, not the method. Only the papers' own claims enter the tally; our extensions are listed apart, "
+    "classifier, not the method; it names what would decide it, the notebook's paper profile with the GPU-hours "
+    "of the committed GPU dry run (`repro.dry_run.gpu_budget`). Only the papers' own claims enter the tally; our "
+    "extensions are listed apart, "
     "and a metric computed on the same samples as a claim's primary metric is shown beside it, not counted.")
 
 
@@ -174,6 +176,7 @@ class Ordering:
     protocol: str
     beside: str = ""
     counted: bool = True
+    notebook: str = ""  # the notebook whose runs the arms come from (what its paper profile would decide)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ class Value:
     protocol: str
     beside: str = ""
     counted: bool = True
+    notebook: str = ""
 
     @property
     def paper_says(self) -> str:
@@ -219,6 +223,10 @@ class Claim:
     counted: bool = True
     kind: str = "ordering"  # ordering, value or analysis
     paper_value: float = math.nan  # a value claim's paper mean (ours is paper_value + difference)
+    notebook: str = ""  # the notebook the claim's runs come from
+    # what would decide a claim these runs leave open: the seeds a side (inconclusive), a larger plan (untestable:
+    # the summary adds the paper profile's measured GPU-hours, repro.dry_run.gpu_budget), the command (not run)
+    would_decide: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -251,7 +259,7 @@ def beside_text(label: str, d: Difference | None) -> str:
 def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: float) -> Claim:
     base = Claim(item.claim, item.paper_says, item.metric, item.better.text(), item.worse.text(),
                  seeds_a=item.better.seeds, seeds_b=item.worse.seeds, health=health_text(item.better, item.worse),
-                 protocol=item.protocol, beside=item.beside, counted=item.counted)
+                 protocol=item.protocol, beside=item.beside, counted=item.counted, notebook=item.notebook)
     raw_gap = (item.better.mean - item.worse.mean) * (1 if item.higher_better else -1)
     if difference is not None:
         base = replace(base, difference=difference.estimate, ci_low=difference.ci_low, ci_high=difference.ci_high,
@@ -264,7 +272,8 @@ def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: f
     if difference is None:
         return replace(base, verdict="inconclusive", reason=(
             f"gap {_figure(raw_gap)} with {item.better.seeds} and {item.worse.seeds} seeds: no spread on one side "
-            f"(or none on both), so no test; {MIN_SEEDS} seeds a side are the minimum"))
+            f"(or none on both), so no test; {MIN_SEEDS} seeds a side are the minimum"),
+            would_decide=f"at least {MIN_SEEDS} seeds a side (their spread then says how many the gap needs)")
     few = min(item.better.seeds, item.worse.seeds) < MIN_SEEDS
     if p_adjusted < ALPHA and not few:
         verdict = "supported" if difference.estimate > 0 else "contradicted"
@@ -278,7 +287,9 @@ def _ordering_claim(item: Ordering, difference: Difference | None, p_adjusted: f
     if few:
         fewest = min(item.better.seeds, item.worse.seeds)
         reason = f"{fewest} seeds on one side (at least {MIN_SEEDS} decide); " + reason
-    return replace(base, verdict="inconclusive", reason=reason)
+    would_decide = (f"about {needed} seeds a side, if the gap and spreads hold" if needed
+                    else "no affordable number of seeds: the observed gap is within the noise")
+    return replace(base, verdict="inconclusive", reason=reason, would_decide=would_decide)
 
 
 def value_test(item: Value) -> Difference:
@@ -300,7 +311,7 @@ def value_test(item: Value) -> Difference:
 def _value_claim(item: Value) -> Claim:
     base = Claim(item.claim, item.paper_says, item.metric, item.ours.text(), "", seeds_a=item.ours.seeds,
                  seeds_b=item.paper_seeds, health=health_text(item.ours), protocol=item.protocol, beside=item.beside,
-                 counted=item.counted, kind="value", paper_value=item.paper_mean)
+                 counted=item.counted, kind="value", paper_value=item.paper_mean, notebook=item.notebook)
     if math.isnan(item.ours.mean):
         return replace(base, verdict="not run", reason="no committed value")
     difference = value_test(item)
@@ -409,5 +420,6 @@ def mean_std(mean: float, std: float, digits: int = 2) -> str:
 
 def not_run(claim: str, paper_says: str, notebook: str, why: str = "", counted: bool = True) -> Claim:
     """The claim of a table that has no committed results yet."""
-    return Claim(claim, paper_says, verdict="not run", counted=counted,
-                 reason=why or f"no committed cpu results yet: ./run_all.sh {notebook[:2]}")
+    return Claim(claim, paper_says, verdict="not run", counted=counted, notebook=notebook,
+                 reason=why or f"no committed cpu results yet: ./run_all.sh {notebook[:2]}",
+                 would_decide=f"./run_all.sh {notebook[:2]}")

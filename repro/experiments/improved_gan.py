@@ -725,10 +725,10 @@ def _error_arm(name: str, rows: Sequence[Mapping[str, Any]], column: str, scale:
     return runs_arm(name, percent, "error_percent", "semi-supervised")
 
 
-def _over_labels_alone(claim: str, gan: Arm, supervised: Arm, protocol: str) -> Ordering:
+def _over_labels_alone(claim: str, gan: Arm, supervised: Arm, protocol: str, notebook: str) -> Ordering:
     """Our extension: the unlabeled data beats the labels alone (current D against the supervised-only D)."""
     return Ordering(claim, "test error %", gan, supervised, False, "implied (the paper gives no labels-only "
-                    "baseline)", protocol, counted=False)
+                    "baseline)", protocol, counted=False, notebook=notebook)
 
 
 def _table1_claims(root: Path) -> list[Value | Ordering | Claim]:
@@ -750,10 +750,11 @@ def _table1_claims(root: Path) -> list[Value | Ordering | Claim]:
         paper_errors, paper_std = PAPER_TABLE1[int(labels)]
         found.append(Value(f"Table 1: MNIST test error, {labels} labels", "test error %", averaged,
                            paper_errors / 100, paper_std / 100, PAPER_SEEDS, protocol,
-                           beside=f"current D {current.text()}"))
+                           beside=f"current D {current.text()}", notebook=TABLE1_NOTEBOOK))
         if supervised:
             found.append(_over_labels_alone(f"K+1 GAN beats the labels alone, MNIST {labels} labels", current,
-                                            _error_arm("supervised only", supervised, "errors_raw", 0.01), protocol))
+                                            _error_arm("supervised only", supervised, "errors_raw", 0.01), protocol,
+                                            TABLE1_NOTEBOOK))
     return found
 
 
@@ -786,11 +787,12 @@ def _table2_claims(root: Path) -> list[Value | Ordering | Claim]:
         paper, paper_std = PAPER_ERRORS[dataset][labels]
         current = _error_arm("current D", gan, "error_raw_percent")
         found.append(Value(claim, "test error %", _error_arm("averaged D", gan, "error_average_percent"), paper,
-                           paper_std, PAPER_SEEDS, protocol, beside=f"current D {current.text()}"))
+                           paper_std, PAPER_SEEDS, protocol, beside=f"current D {current.text()}",
+                           notebook=TABLE2_NOTEBOOK))
         if supervised:
             found.append(_over_labels_alone(f"K+1 GAN beats the labels alone, {dataset} {labels:,} labels", current,
                                             _error_arm("supervised only", supervised, "error_raw_percent"),
-                                            protocol))
+                                            protocol, TABLE2_NOTEBOOK))
     return found
 
 
@@ -826,5 +828,5 @@ def _table3_claims(root: Path) -> list[Ordering | Claim]:
                 f"Table 3: 'our methods' better than {column} (IS)", "classifier IS",
                 arm("our methods", ours, "is_mean"), arm(column, worse, "is_mean"), True,
                 f"{PAPER_TABLE3['our methods'][0]} vs {PAPER_TABLE3[column][0]} (Inception)", protocol,
-                beside_text("FID", fid)))
+                beside_text("FID", fid), notebook=TABLE3_NOTEBOOK))
     return found

@@ -268,5 +268,5 @@ def claims(root: Path) -> list[Claim]:
             found.append(Ordering(f"MMGAN better than {baseline} ({metric}, {dataset})", metric,
                                   runs_arm("MMGAN", of_model["MMGAN"], metric, dataset),
                                   runs_arm(baseline, of_model[baseline], metric, dataset), higher_better,
-                                  "MMGAN better (abstract)", protocol, beside))
+                                  "MMGAN better (abstract)", protocol, beside, notebook=NOTEBOOK))
     return judge(found)

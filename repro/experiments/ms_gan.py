@@ -539,7 +539,8 @@ CIFAR_METRICS = (("fid", False, "FID"), ("kid_mean", False, "KID"))
 
 
 def _orderings_of(runs: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str, bool, str]], group_key: str,
-                  dataset: str, paper_says: str, protocol: Callable[[Mapping[str, Any]], str]) -> list[Ordering]:
+                  dataset: str, paper_says: str, protocol: Callable[[Mapping[str, Any]], str],
+                  notebook: str) -> list[Ordering]:
     """Every :data:`CLAIMED_PAIRS` ordering of one notebook's per-run table, per value of ``group_key``: judged on
     the first of ``metrics``, the others beside it; every run passes the gate of ``dataset`` or the claim is
     untestable."""
@@ -555,7 +556,8 @@ def _orderings_of(runs: Sequence[Mapping[str, Any]], metrics: Sequence[tuple[str
             found.append(Ordering(
                 f"{better} better than {worse} ({name}), {group}", name,
                 runs_arm(better, of_model[better], metric, dataset), runs_arm(worse, of_model[worse], metric, dataset),
-                higher_better, paper_says, protocol(of_model[better][0]), "; ".join(filter(None, beside))))
+                higher_better, paper_says, protocol(of_model[better][0]), "; ".join(filter(None, beside)),
+                notebook=notebook))
     return found
 
 
@@ -571,7 +573,8 @@ def claims(root: Path) -> list[Claim]:
         found += _orderings_of(
             stacked, STACKED_METRICS, "discriminator", "stacked_mnist", "claimed (numbers not available to us)",
             lambda run: (f"{run['profile']}, Stacked-MNIST {run['discriminator']}, {run['iterations']} iterations, "
-                         f"{run['n_samples']} samples, {run.get('extractor') or 'project MNIST classifier'}"))
+                         f"{run['n_samples']} samples, {run.get('extractor') or 'project MNIST classifier'}"),
+            STACKED_NOTEBOOK)
     cifar = read_table(root, CIFAR_NOTEBOOK, "runs")
     if cifar is None:
         found.append(not_run("CIFAR-10: MS-GAN reaches a lower FID than SSGAN",
@@ -580,5 +583,6 @@ def claims(root: Path) -> list[Claim]:
         found += _orderings_of(
             cifar, CIFAR_METRICS, "backbone", "cifar10", "claimed (per-backbone numbers not available to us)",
             lambda run: (f"{run['profile']}, CIFAR-10 {run['backbone']}, {run['iterations']} G steps, width "
-                         f"{run['width']}, {run['n_fake']} samples, features of {run['extractor']}"))
+                         f"{run['width']}, {run['n_fake']} samples, features of {run['extractor']}"),
+            CIFAR_NOTEBOOK)
     return judge(found)

@@ -81,8 +81,14 @@ def test_verdicts_are_symmetric_and_need_three_seeds_a_side():
     (unclear,) = claims.judge([ordering(noisy, low)])
     assert unclear.verdict == "inconclusive" and "smallest difference these runs detect" in unclear.reason
     assert "seeds a side" in unclear.reason
+    needed = claims.seeds_to_detect(unclear.difference, noisy, low)
+    assert unclear.would_decide == f"about {needed} seeds a side, if the gap and spreads hold"
     (single,) = claims.judge([ordering(claims.Arm.of("A", [12.0]), low)])
     assert single.verdict == "inconclusive" and single.difference == pytest.approx(12 - np.mean([5.0, 5.4, 4.9, 5.2]))
+    assert single.would_decide.startswith("at least 3 seeds a side")
+    assert supported.would_decide == contradicted.would_decide == ""  # decided: nothing more to run
+    (sick,) = claims.judge([ordering(claims.Arm("A", 1.0, 0.1, 3, ("seed 0: IS 1.0 < 2",)), low, notebook="40_x")])
+    assert sick.verdict == "untestable at this scale" and sick.notebook == "40_x"  # the summary prices its notebook
 
 
 def test_holm_adjusts_within_a_family_and_extensions_are_a_family_of_their_own():
