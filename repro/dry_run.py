@@ -348,9 +348,9 @@ def gpu_budget(notebook: str, rows: Sequence[dict[str, Any]] | None = None) -> G
     :func:`measured_rows`): per distinct configuration, the measured seconds per iteration times its iterations and
     runs. None when the notebook has no paper plan or no configuration of it was measured."""
     rows = measured_rows() if rows is None else rows
-    rates: dict[str, float] = {}
+    rates: dict[str, float] = {}  # by configuration name, whichever notebook ran it then (a name is its config)
     for row in rows:
-        if row.get("notebook") == notebook and row.get("status") == "ok":
+        if row.get("status") == "ok":
             name = row["configuration"]
             rates[name] = min(rates.get(name, math.inf), float(row["seconds_per_iteration"]))
     try:

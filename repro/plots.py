@@ -193,6 +193,37 @@ def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "lab
     return fig
 
 
+def confusion_matrices(rows: Sequence[dict], panel: str = "run_seed", columns: int = 3,
+                       title: str = "") -> plt.Figure:
+    """One heatmap per value of ``panel`` (e.g. each seed) of rows (``true``, ``predicted``, ``count``): each true
+    class's row in % of that class's images, annotated, so that a class the classifier never learned stands out
+    whatever the other classes do."""
+    panels = list(dict.fromkeys(r[panel] for r in rows))
+    n_rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(n_rows, min(columns, len(panels)), figsize=(4.2 * min(columns, len(panels)),
+                                                                          3.9 * n_rows), squeeze=False)
+    classes = sorted({int(r["true"]) for r in rows} | {int(r["predicted"]) for r in rows})
+    for ax, value in zip(axes.flat, panels, strict=False):
+        counts = np.zeros((len(classes), len(classes)))
+        for r in rows:
+            if r[panel] == value:
+                counts[classes.index(int(r["true"])), classes.index(int(r["predicted"]))] += r["count"]
+        percent = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        errors = int(counts.sum() - np.trace(counts))
+        sns.heatmap(percent, ax=ax, vmin=0, vmax=100, cmap="viridis", annot=True, fmt=".0f", cbar=False,
+                    annot_kws={"fontsize": 6}, xticklabels=classes, yticklabels=classes, square=True)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        name = "seed" if panel == "run_seed" else label(panel)
+        ax.set_title(f"{name} {value}: {errors:,} errors of {int(counts.sum()):,}", fontsize=9)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def image_panels(panels: dict[str, np.ndarray], columns: int, panel_size: float = 2.6, title: str = "",
                  row_labels: Sequence[str] | None = None) -> plt.Figure:
     """One tiled image grid per title, side by side: ``panels`` maps a title to uint8 images (N, C, H, W).

@@ -107,3 +107,17 @@ def test_class_histograms_legend_covers_no_bar():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
     assert legend.x0 >= ax.get_window_extent(renderer).x1  # outside the panel, right of it
     assert ax.get_title() == "MNIST"
+
+
+def test_confusion_matrices_show_each_true_class_in_percent_and_count_the_errors():
+    from repro import plots
+
+    rows = [{"run_seed": seed, "true": t, "predicted": p, "count": (90 if t == p else 10) if p in (0, t) else 0}
+            for seed in (0, 1, 2) for t in range(3) for p in range(3)]
+    fig = plots.confusion_matrices(rows, columns=2, title="t")
+    axes = [ax for ax in fig.axes if ax.has_data() or ax.texts]
+    assert len(axes) == 3 and not fig.axes[3].axison  # three runs in a 2-column grid: the fourth panel blank
+    assert axes[0].get_title() == "seed 0: 20 errors of 290"  # classes 1 and 2 each lose 10 images to class 0
+    texts = [t.get_text() for t in axes[0].texts]
+    assert texts[:3] == ["100", "0", "0"] and texts[3:5] == ["10", "90"]  # row 1: 10 of its 100 read as 0
+    plt.close(fig)

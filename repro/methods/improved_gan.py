@@ -261,17 +261,24 @@ def mixes_examples(module: nn.Module) -> list[str]:
 
 
 @torch.no_grad()
-def classification_error(discriminator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                         value_range: str = "unit", batch_size: int = 100) -> float:
-    """Test error of a K-class discriminator (argmax of its K logits) on uint8 images; eval mode. Batches of
+@torch.no_grad()
+def predicted_classes(discriminator: nn.Module, images: torch.Tensor, value_range: str = "unit",
+                      batch_size: int = 100) -> torch.Tensor:
+    """The class a K-class discriminator gives each uint8 image (argmax of its K logits), in eval mode. Batches of
     100 as the code: a minibatch-discrimination layer's features depend on the batch size."""
     was_training = discriminator.training
     discriminator.eval()
     device = next(discriminator.parameters()).device
-    wrong = 0
-    for start in range(0, len(labels), batch_size):
-        x = to_float(images[start : start + batch_size], value_range).to(device)
-        logits, _ = discriminator(x)
-        wrong += int((logits.argmax(1).cpu() != torch.as_tensor(labels[start : start + batch_size])).sum())
+    predicted = []
+    for start in range(0, len(images), batch_size):
+        logits, _ = discriminator(to_float(images[start : start + batch_size], value_range).to(device))
+        predicted.append(logits.argmax(1).cpu())
     discriminator.train(was_training)
-    return wrong / len(labels)
+    return torch.cat(predicted)
+
+
+def classification_error(discriminator: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                         value_range: str = "unit", batch_size: int = 100) -> float:
+    """Test error of a K-class discriminator (:func:`predicted_classes`) on uint8 images."""
+    predicted = predicted_classes(discriminator, images, value_range, batch_size)
+    return int((predicted != torch.as_tensor(labels)).sum()) / len(labels)
