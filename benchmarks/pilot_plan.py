@@ -1,16 +1,16 @@
 """Pilot runs of any notebook's cpu plan at another length (issue "Decisive experiments"): do its models leave the
 collapse regime at a CPU budget, how fast, and how far apart are they there?
 
-    .venv/bin/python benchmarks/pilot_plan.py 31 --match GAN-dcgan SSGAN-dcgan MSGAN-dcgan --iterations 10000 \\
+    .venv/bin/python benchmarks/pilot_plan.py 31 --match=-dcgan- --iterations 10000 \\
         --json benchmarks/pilots/cifar-dcgan-10000.json
-    .venv/bin/python benchmarks/pilot_plan.py 20 --match cifar10-AM-GAN-dynamic --iterations 3000 \\
-        --set halve_every=1500 --json benchmarks/pilots/am-gan-3000.json
+    .venv/bin/python benchmarks/pilot_plan.py 40 --match "^mnist-(DCGAN|FM|MMGAN)-" --iterations 5000 \\
+        --json benchmarks/pilots/mmgan-mnist-5000.json
 
-Takes the configurations of the notebook's ``cpu`` plan whose run names contain one of ``--match`` (first seed
-unless ``--seeds``), replaces their iterations (and any ``--set`` field), and trains them exactly as the notebook's
-runner does, same networks, loop, scorer and pinned classifier, with the plan's evaluation scored at
-``--points`` points along training, in a scratch folder. Records every final row and the curves, the training
-seconds and the commit that ran them. Nothing is written into ``results/``.
+Takes the configurations of the notebook's ``cpu`` plan whose run names match one of the ``--match`` regular
+expressions (``re.search``; first seed unless ``--seeds``), replaces their iterations (and any ``--set`` field),
+and trains them exactly as the notebook's runner does, same networks, loop, scorer and pinned classifier, with the
+plan's evaluation scored at ``--points`` points along training, in a scratch folder. Records every final row and
+the curves, the training seconds and the commit that ran them. Nothing is written into ``results/``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import ast
 import dataclasses
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def settings(pairs: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", help="a notebook with a plan: number, full name or topic, as run_all.sh takes")
-    parser.add_argument("--match", nargs="+", required=True, help="keep configurations whose run name holds one")
+    parser.add_argument("--match", nargs="+", required=True,
+                        help="keep configurations whose run name matches one of these regular expressions")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--iterations", type=int, required=True)
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="other config fields to replace")
@@ -64,7 +66,7 @@ def main() -> None:
     for plan in plans[notebook]:
         for config in plan.configs:
             name = plan.experiment.run_name(config)
-            if config.seed in args.seeds and any(m in name for m in args.match):
+            if config.seed in args.seeds and any(re.search(m, name) for m in args.match):
                 changed = dataclasses.replace(config, iterations=args.iterations, **settings(args.set))
                 chosen.setdefault(plan.experiment.run_name(changed), changed)
                 evaluation, experiment = plan.evaluation, plan.experiment
