@@ -93,7 +93,10 @@ def test_claims_judge_the_committed_runs_with_the_health_gate(tmp_path):
 def test_plans_hold_every_run_of_notebooks_30_and_31():
     stacked, cifar = ms_gan.plans("cpu")
     assert stacked.notebook == ms_gan.STACKED_NOTEBOOK and cifar.notebook == ms_gan.CIFAR_NOTEBOOK
-    assert len(stacked.runs["main"]) == 3 * 2 * 3 and [c.weight_g for c in stacked.runs["lambda_g"]] == [0.02, 0.5]
+    # Stacked-MNIST at cpu: both families, one seed per model and size (no CPU budget decides its claims)
+    assert [(c.model, c.discriminator) for c in stacked.runs["main"]] == [
+        (m, size) for size in ("K/4", "K/2") for m in ms_gan.ALL_MAIN_MODELS]
+    assert {c.seed for c in stacked.configs} == {0} and [c.weight_g for c in stacked.runs["lambda_g"]] == [0.02, 0.5]
     assert {c.iterations for c in stacked.configs} == {2_500} and stacked.evaluation.n_samples == 25_600
     assert len(cifar.runs["main"]) == 3 * 2 * 2 and cifar.evaluation.n_real == 10_000
     assert len({ms_gan.STACKED.run_name(c) for c in stacked.configs}) == len(stacked.configs)
