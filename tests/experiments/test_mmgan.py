@@ -49,8 +49,9 @@ def test_one_plan_per_dataset_and_their_table_protocol():
                                                             "MMGAN (NS + MM)"]
     assert [p.evaluation.n_samples for p in plans] == [25_600, 10_000, 10_000]
     protocol = mmgan.table_protocol(plans)
-    assert protocol["iterations"] == "{'stacked_mnist': 2500, 'mnist': 1000, 'cifar10': 1000}"
-    assert protocol["seed"] == "{'stacked_mnist': [0, 1], 'mnist': [0, 1], 'cifar10': [0, 1]}"
+    assert protocol["iterations"] == "{'stacked_mnist': 2500, 'mnist': 15000, 'cifar10': 1000}"
+    assert protocol["seed"] == "{'stacked_mnist': [0, 1], 'mnist': [0, 1, 2, 3, 4], 'cifar10': [0, 1]}"
+    assert [p.evaluation.eval_every for p in plans] == [500, 1_500, 500]  # ten points along MNIST's 15,000
     assert set(mmgan.ABLATION_SWITCHES) == set(mmgan.ABLATION_ROWS)
 
 
