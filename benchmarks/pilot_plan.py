@@ -21,18 +21,11 @@ import dataclasses
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 from repro.dry_run import select_plans
 from repro.experiments import notebook_plans, runner
-
-
-def commit() -> str:
-    here = Path(__file__).resolve().parent
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "repro"], cwd=here, capture_output=True, text=True)
-    return sha.strip() + ("+dirty" if dirty.stdout.strip() else "")
+from repro.results import git_commit
 
 
 def settings(pairs: list[str]) -> dict:
@@ -58,7 +51,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("runs/pilots/plans"))
     parser.add_argument("--json", type=Path, help="write the rows and curves here")
     args = parser.parse_args()
-    started_at = commit()  # the code that trains, read before the runs (a commit during them would not count)
+    started_at = git_commit()  # the code that trains, read before the runs (a later commit would not count)
 
     plans = notebook_plans("cpu")
     (notebook,) = select_plans([args.notebook], list(plans))

@@ -15,18 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from repro.experiments import ms_gan, runner
 from repro.experiments.protocol import Evaluation
-
-
-def commit() -> str:
-    here = Path(__file__).resolve().parent
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "repro"], cwd=here, capture_output=True, text=True)
-    return sha.strip() + ("+dirty" if dirty.stdout.strip() else "")
+from repro.results import git_commit
 
 
 def main() -> None:
@@ -40,7 +33,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("runs/pilots/stacked_mnist"))
     parser.add_argument("--json", type=Path, help="write the rows and curves here")
     args = parser.parse_args()
-    started_at = commit()  # the code that trains, read before the runs (a commit during them would not count)
+    started_at = git_commit()  # the code that trains, read before the runs (a later commit would not count)
 
     configs = [ms_gan.StackedMNISTConfig(model=m, discriminator=s, seed=seed, iterations=args.iterations)
                for s in args.sizes for m in args.models for seed in args.seeds]

@@ -16,20 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from repro.experiments import improved_gan, runner
 from repro.experiments.protocol import Evaluation
+from repro.results import git_commit
 
 ITERATIONS_PER_EPOCH = 600  # 60,000 unlabeled images, batch 100
 
-
-def commit() -> str:
-    here = Path(__file__).resolve().parent
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "repro"], cwd=here, capture_output=True, text=True)
-    return sha.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def main() -> None:
@@ -45,7 +39,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("runs/pilots/table1"))
     parser.add_argument("--json", type=Path, help="write the rows and curves here")
     args = parser.parse_args()
-    started_at = commit()  # the code that trains, read before the runs (a commit during them would not count)
+    started_at = git_commit()  # the code that trains, read before the runs (a later commit would not count)
 
     iterations = args.epochs * ITERATIONS_PER_EPOCH
     decay_start = None if args.decay_fraction <= 0 else round(iterations * (1 - args.decay_fraction))
