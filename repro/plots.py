@@ -18,6 +18,7 @@ from .images import tile_images
 
 # Readable names for the table columns and dataset names that figures show as titles or axis labels
 LABELS = {
+    "run_seed": "seed",
     "is_mean": "Inception Score (classifier)",
     "am_score": "AM Score (classifier)",
     "fid": "FID",
@@ -214,8 +215,7 @@ def confusion_matrices(rows: Sequence[dict], panel: str = "run_seed", columns: i
                     annot_kws={"fontsize": 6}, xticklabels=classes, yticklabels=classes, square=True)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
-        name = "seed" if panel == "run_seed" else label(panel)
-        ax.set_title(f"{name} {value}: {errors:,} errors of {int(counts.sum()):,}", fontsize=9)
+        ax.set_title(f"{label(panel)} {value}: {errors:,} errors of {int(counts.sum()):,}", fontsize=9)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     if title:

@@ -64,6 +64,8 @@ from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 TABLE1_NOTEBOOK = "10_improved_gan_semisupervised_mnist"  # 100 and 200 labels, the paper's headline counts
 FEW_LABELS_NOTEBOOK = "13_improved_gan_mnist_few_labels"  # 20 and 50 labels, where the seeds' spread is wide
 TABLE1_NOTEBOOKS = (TABLE1_NOTEBOOK, FEW_LABELS_NOTEBOOK)
+# the label counts each Table 1 notebook trains at the cpu and paper profiles (smoke: the first of them)
+TABLE1_LABEL_COUNTS = {TABLE1_NOTEBOOK: [100, 200], FEW_LABELS_NOTEBOOK: [20, 50]}
 TABLE2_NOTEBOOK = "11_improved_gan_semisupervised_cifar_svhn"
 TABLE3_NOTEBOOK = "12_improved_gan_cifar_ablation"
 
@@ -667,7 +669,8 @@ FEW_LABELS_CPU_EPOCHS = 30
 def table1_plan(profile: str) -> Plan[SSLMnistConfig]:
     """Notebook 10: Table 1's headline counts, 100 and 200 labels, three seeds each on the cpu profile (the
     paper's spread at these counts, 6.5 and 4.2 errors, is small: three seeds place the mean), ten on the paper's."""
-    label_counts = by_profile(profile, smoke=[100], cpu=[100, 200], paper=[100, 200])
+    counts = TABLE1_LABEL_COUNTS[TABLE1_NOTEBOOK]
+    label_counts = by_profile(profile, smoke=counts[:1], cpu=counts, paper=counts)
     seeds = by_profile(profile, smoke={100: [0, 1]}, cpu={100: [0, 1, 2], 200: [0, 1, 2]},
                        paper={n: list(range(10)) for n in (100, 200)})
     return _mnist_ssl_plan(profile, TABLE1_NOTEBOOK, label_counts, seeds, TABLE1_CPU_EPOCHS)
@@ -676,7 +679,8 @@ def table1_plan(profile: str) -> Plan[SSLMnistConfig]:
 def few_labels_plan(profile: str) -> Plan[SSLMnistConfig]:
     """Notebook 13: Table 1 at 20 and 50 labels, five seeds each on the cpu profile (the paper's spread there is
     452 and 136 errors out of 10,000: one seed says little), ten on the paper's."""
-    label_counts = by_profile(profile, smoke=[20], cpu=[20, 50], paper=[20, 50])
+    counts = TABLE1_LABEL_COUNTS[FEW_LABELS_NOTEBOOK]
+    label_counts = by_profile(profile, smoke=counts[:1], cpu=counts, paper=counts)
     seeds = by_profile(profile, smoke={20: [0, 1]}, cpu={20: list(range(5)), 50: list(range(5))},
                        paper={n: list(range(10)) for n in (20, 50)})
     return _mnist_ssl_plan(profile, FEW_LABELS_NOTEBOOK, label_counts, seeds, FEW_LABELS_CPU_EPOCHS)
@@ -785,8 +789,7 @@ def _table1_claims(root: Path) -> list[Value | Ordering | Claim]:
     ``table1_runs.csv``), and our extension, the current D against the supervised-only baseline. Each count is
     read from the notebook that trains it (10: 100 and 200 labels; 13: 20 and 50), or, until that notebook has
     run, from the notebook that committed it before the counts were split."""
-    owners = {n: plan.notebook for plan in (table1_plan("cpu"), few_labels_plan("cpu"))
-              for n in plan.settings["label_counts"]}
+    owners = {n: notebook for notebook, counts in TABLE1_LABEL_COUNTS.items() for n in counts}
     tables = {notebook: read_table(root, notebook, "table1_runs") or [] for notebook in TABLE1_NOTEBOOKS}
     found: list[Value | Ordering | Claim] = []
     for labels, owner in sorted(owners.items()):
