@@ -14,7 +14,8 @@ and the others still run; the exit status is non-zero if any failed. A failed ru
 the notebook may rewrite (its results folder, its log, the summary files at the profile's top level) is copied
 aside before it starts and put back when it fails, its failed log and executed copy are kept as
 ``logs/<notebook>.failed.log`` / ``.failed.ipynb``, and the manifest keeps the last good entry with the failure
-beside it (``last_failure``). Re-running replaces entries and files, so it is idempotent.
+beside it (``last_failure``). A good run replaces the notebook's results folder whole (a table an earlier plan
+wrote does not outlive it) and its manifest entry, so re-running is idempotent.
 """
 
 from __future__ import annotations
@@ -218,6 +219,12 @@ class PreviousOutputs:
             return []
         return [p for p in self.profile_dir.iterdir() if p.is_file() and p.name != "manifest.json"]
 
+    def clear(self) -> None:
+        """Empty the results folder (now copied aside), so that a table or figure the notebook no longer writes, such
+        as one an earlier plan declared, does not outlive the run that replaces it."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+
     def restore(self, executed: Path) -> tuple[Path, Path | None]:
         """Keep the failed run's log and executed notebook as ``logs/<name>.failed.*``, put the previous outputs
         back, and return where the failed log and notebook went."""
@@ -296,6 +303,7 @@ def run_notebook(
     plan = notebook_plan_sha256(name, profile)
     runs_found = len(run_folders(name, profile, runs_dir))
     previous = PreviousOutputs(root, profile, name)
+    previous.clear()  # a good run's folder holds what it wrote, not an earlier plan's; a failed run gets them back
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:

@@ -214,10 +214,12 @@ def test_a_failed_or_timed_out_run_keeps_the_last_good_results(tmp_path, monkeyp
     write_notebook(books, "10_flaky", writes.format("late", "late summary") + "import time; time.sleep(60)")
     assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "--timeout", "15"]) == 1
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == good
+    (folder / "stale.csv").write_text("an output of an earlier plan")
     write_notebook(books, "10_flaky", writes.format("better", "better summary"))
     assert runner.main(["--profile", "smoke", "--notebook-dir", str(books)]) == 0
     entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["10_flaky"]
     assert "last_failure" not in entry and (folder / "table.csv").read_text() == "better"
+    assert not (folder / "stale.csv").exists()  # a good run's folder holds only what it wrote
 
 
 @pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf", "soon"])

@@ -98,7 +98,11 @@ def test_plans_hold_every_run_of_notebooks_30_and_31():
         (m, size) for size in ("K/4", "K/2") for m in ms_gan.ALL_MAIN_MODELS]
     assert {c.seed for c in stacked.configs} == {0} and [c.weight_g for c in stacked.runs["lambda_g"]] == [0.02, 0.5]
     assert {c.iterations for c in stacked.configs} == {2_500} and stacked.evaluation.n_samples == 25_600
-    assert len(cifar.runs["main"]) == 3 * 2 * 2 and cifar.evaluation.n_real == 10_000
+    # CIFAR-10 at cpu: the DCGAN backbone only, 3 seeds per model (enough to decide a claim), at the pilot's length
+    assert [(c.model, c.backbone, c.seed) for c in cifar.runs["main"]] == [
+        (m, "dcgan", seed) for m in ms_gan.MAIN_MODELS for seed in (0, 1, 2)]
+    assert {c.iterations for c in cifar.configs} == {ms_gan.CIFAR_CPU_ITERATIONS} and cifar.runs["lambdas"] == ()
+    assert cifar.evaluation.n_real == 10_000
     assert len({ms_gan.STACKED.run_name(c) for c in stacked.configs}) == len(stacked.configs)
     assert ms_gan.stacked_plan("paper").configs[0].pool_size is None  # the paper profile stacks all 60,000 digits
     assert "K/4" in stacked._repr_markdown_()
