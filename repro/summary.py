@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .dry_run import gpu_budget, measured_rows
+from .dry_run import GPU_NAME, MEASURED_ON_GPU, gpu_budget, measured_rows
 from .experiments import PAPERS, RULES, VERDICTS, Claim
 from .experiments.health import GATES
 from .files import atomic_path
@@ -117,6 +117,35 @@ def _awaiting_rerun_lines(root: Path) -> list[str]:
              "rest on them):", ""] + [f"- {', '.join(names)}: {reason}" for reason, names in by_reason.items()] + [""])
 
 
+def gpu_budget_lines() -> list[str]:
+    """The ``paper`` profile's GPU-hours per notebook (:func:`repro.dry_run.gpu_budget`: the committed dry run's
+    measured rates applied to the current paper plans), and their total; [] where nothing was measured."""
+    from .notebook_runner import list_notebooks
+
+    measured = measured_rows()
+    budgets = [b for b in (gpu_budget(path.stem, measured) for path in list_notebooks()) if b is not None]
+    if not budgets:
+        return []
+    partly = [b for b in budgets if b.timed < b.configurations]
+    lines = ["### The paper profile's GPU budget", "",
+             f"Training time of each notebook's current `paper` plan on {GPU_NAME}, runs one at a time, at the "
+             f"rates the committed dry run measured (`{MEASURED_ON_GPU.relative_to(REPO_ROOT).as_posix()}`, per "
+             "configuration in `benchmarks/README.md`); evaluation and the supervised-only baselines come on top. "
+             "Several runs side by side on one GPU (`--workers`) finish sooner: the runs are small and launch-bound. "
+             + ("A configuration added or renamed since the dry run is priced at the rate of the same model and "
+                "network, or not at all: such a notebook's hours are a lower bound." if partly else ""), "",
+             "| notebook | configurations timed | GPU-hours |", "|---|---|---|"]
+    for budget in budgets:
+        timed = f"{budget.timed} of {budget.configurations}"
+        if budget.by_stem:
+            timed += f" ({budget.by_stem} at the rate of the same model and network)"
+        bound = "at least " if budget.timed < budget.configurations else ""
+        lines.append(f"| {budget.notebook} | {timed} | {bound}{budget.hours:.0f} |")
+    total = sum(b.hours for b in budgets)
+    lines += [f"| all | | {'at least ' if partly else ''}{total:.0f} |", ""]
+    return lines
+
+
 def figure_name(title: str) -> str:
     """The file stem of a paper's claims figure: ``claims_<first word of the title>``."""
     return "claims_" + re.sub(r"[^a-z0-9]+", "_", title.split("(")[0].strip().lower()).strip("_")
@@ -152,7 +181,7 @@ def write_figures(root: Path, out: Path | None = None) -> list[Path]:
 def summary_markdown(root: Path, link_base: Path | None = None) -> str:
     """The whole summary as Markdown: the tally of the papers' own claims, the rules and gates, the notebooks
     whose results await a rerun, one table (and figure, where drawn: links relative to ``link_base``) per
-    paper, our extensions apart, then the run times."""
+    paper, our extensions apart, then the run times and the paper profile's GPU budget."""
     sections = summary_claims(root)
     counted = [c for claims in sections.values() for c in claims if c.counted]
     extensions = {t: [c for c in claims if not c.counted] for t, claims in sections.items()}
@@ -176,6 +205,7 @@ def summary_markdown(root: Path, link_base: Path | None = None) -> str:
             if claims:
                 lines += [f"**{title.split(' — ')[0]}**", ""] + _claims_table(claims) + [""]
     lines += run_time_lines(root)
+    lines += [""] + gpu_budget_lines()
     return "\n".join(lines)
 
 

@@ -43,7 +43,9 @@ def test_every_registered_paper_gets_its_section_and_the_tally_counts_the_papers
     text = summary.summary_markdown(tmp_path)
     assert RULES in text and "Training-health gates" in text
     assert "stacked_mnist: modes read with confidence ≥ 10" in text
-    assert sum(line.startswith("### ") and "extensions" not in line for line in text.splitlines()) == len(PAPERS)
+    papers = [line for line in text.splitlines()
+              if line.startswith("### ") and "extensions" not in line and "GPU budget" not in line]
+    assert len(papers) == len(PAPERS)
     counted = [c for claims in sections.values() for c in claims if c.counted]
     headline = text.split("**The papers' claims: ")[1].split(".**")[0]
     assert headline.startswith(f"{len(counted)} in all — ")
@@ -131,3 +133,17 @@ def test_an_untestable_claim_says_which_gpu_budget_would_decide_it(tmp_path):
     assert all(c.would_decide.startswith("the paper profile, ./run_all.sh --profile paper 30: about ")
                and "GPU-hours on one H200" in c.would_decide for c in stacked)
     assert "would decide it: the paper profile" in summary.summary_markdown(tmp_path)
+
+
+def test_the_paper_profiles_gpu_budget_is_generated_per_notebook_with_its_total(monkeypatch):
+    from repro.dry_run import GpuBudget
+
+    budgets = {"10_improved_gan_semisupervised_mnist": GpuBudget("10_improved_gan_semisupervised_mnist", 13.7, 2, 2),
+               "31_ms_gan_cifar": GpuBudget("31_ms_gan_cifar", 28.2, 12, 18, by_stem=12)}
+    monkeypatch.setattr(summary, "gpu_budget", lambda notebook, rows: budgets.get(notebook))
+    lines = summary.gpu_budget_lines()
+    assert "| 10_improved_gan_semisupervised_mnist | 2 of 2 | 14 |" in lines
+    assert "| 31_ms_gan_cifar | 12 of 18 (12 at the rate of the same model and network) | at least 28 |" in lines
+    assert lines[-2] == "| all | | at least 42 |"  # a partly timed notebook makes the total a lower bound
+    monkeypatch.setattr(summary, "gpu_budget", lambda notebook, rows: None)
+    assert summary.gpu_budget_lines() == []  # nothing measured: no section
