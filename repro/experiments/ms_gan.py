@@ -30,7 +30,7 @@ from ..metrics.evaluate import real_outputs, sample_generator, score_images, sta
 from ..metrics.modes import STACKED_MNIST_SAMPLES, stacked_score_key
 from ..nets.dcgan import DCGANEncoder, dcgan_nets
 from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
-from ..nets.stacked_mnist import StackedMNISTEncoder, stacked_mnist_nets
+from ..nets.stacked_mnist import StackedMNISTEncoder, check_first_norm, stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
@@ -159,8 +159,10 @@ class StackedMNISTConfig:
     rotation_scheme: str | None = None
     pool_size: int | None = 5_000  # None: all 60,000 training digits
     latent_dim: int = 256
+    generator_first_norm: str = "per_unit"  # the official G's first BN (repro.nets.stacked_mnist)
 
     def __post_init__(self) -> None:
+        check_first_norm(self.generator_first_norm)
         check_model(self.model, self.weight_d, self.weight_g)
         check_distgan_setting(self.model, self.discriminator)
         distgan_loss(self.model, self.loss, official="log", standard="ns")  # refuses a loss of the other family
@@ -197,12 +199,14 @@ class StackedMNIST:
             # msdistgan_mnist1k.py: data in [0, 1] with a sigmoid G, z ~ U(-1, 1), λ_r 0.01 (l.171-173), and the
             # encoder step updates E and G for (Stacked-)MNIST (msdistgan.py l.410-413)
             generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim, output_range="unit",
-                                                          latent_distribution="symmetric_uniform")
+                                                          latent_distribution="symmetric_uniform",
+                                                          first_norm=config.generator_first_norm)
             return DistGAN(generator, discriminator, StackedMNISTEncoder(config.latent_dim),
                            loss=config.training_loss, lambda_r=0.01, encoder_updates_generator=True,
                            task=MODELS[config.model], lambda_d=weight_d, lambda_g=weight_g,
                            total_steps=config.iterations, lr_e=config.lr, betas_e=config.betas, seed=config.seed)
-        generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim)
+        generator, discriminator = stacked_mnist_nets(config.discriminator, config.latent_dim,
+                                                      first_norm=config.generator_first_norm)
         return SelfSupervisedGAN(generator, discriminator, MODELS[config.model], config.training_loss, weight_d,
                                  weight_g, rotation_scheme(config.model, config.rotation_scheme), seed=config.seed)
 

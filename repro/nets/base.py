@@ -172,10 +172,11 @@ class Generator(nn.Module):
     def sample_latent(
         self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None
     ) -> torch.Tensor:
-        """n latents from N(0, I), shape (n, latent_dim), on ``device`` (default: the device of the parameters)."""
+        """n latents in this network's latent distribution (:func:`draw_latents`), shape (n, latent_dim), from the
+        CPU generator ``generator`` (default: torch's), on ``device`` (default: the device of the parameters)."""
         if device is None:
             device = next(self.parameters()).device
-        return torch.randn(n, self.latent_dim, generator=generator, device=device)
+        return draw_latents(self, n, generator or torch.default_generator).to(device)
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         """(B, latent_dim) -> (B, C, H, W) images in the range of ``output_range``."""

@@ -11,8 +11,13 @@ ms_gan.md §2.1; github tntrung/msgan, ``modules/net_dcgan.py`` (``*_dcgan_stack
   -> 2e (7x7) -> 4e (4x4) -> 8e (2x2), each ReLU, no BN -> flatten 32·e = 256 -> FC -> latent_dim, no activation
 
 [our reading] The official G ends in a sigmoid for images in [0, 1]. We default to tanh and [-1, 1], the range of
-every other net here and of ``repro.images.to_float``; ``output_range="unit"`` gives the official setting. BN after
-G's FC layer is a per-channel BatchNorm2d after the reshape (the TF code normalises each FC output).
+every other net here and of ``repro.images.to_float``; ``output_range="unit"`` gives the official setting.
+
+BN after G's FC layer normalises each of the 4·4·8g FC outputs over the batch, as the official
+``fc_bn_relu(z, 4*4*dim*8)`` (net_dcgan.py l.195-200: a bias-free FC, BN on the flat output, then the reshape).
+``first_norm="per_channel"`` is the form this repository used before (FC with bias, reshape, BatchNorm2d over
+batch and positions): there the FC biases make a z-independent spatial template that counts in each channel's
+variance, so normalisation shrinks the z-dependent part; kept only to compare with runs made before.
 """
 
 from __future__ import annotations
@@ -38,8 +43,16 @@ from .base import (
 )
 
 StackedMNISTSize = Literal["K/4", "K/2"]
+FirstNorm = Literal["per_unit", "per_channel"]
+FIRST_NORMS: tuple[str, ...] = ("per_unit", "per_channel")
 DISCRIMINATOR_WIDTHS: dict[str, int] = {"K/4": 2, "K/2": 4}
 IMAGE_SHAPE = (3, 28, 28)
+
+
+def check_first_norm(first_norm: str) -> None:
+    """A ConfigError naming the choices unless ``first_norm`` is one of :data:`FIRST_NORMS`."""
+    if first_norm not in FIRST_NORMS:
+        raise ConfigError(f"generator first_norm must be one of {', '.join(FIRST_NORMS)}, got {first_norm!r}")
 
 
 class TopLeftCrop(nn.Module):
@@ -60,14 +73,19 @@ class StackedMNISTGenerator(Generator):
     """Unrolled-GAN Stacked-MNIST generator (module docstring): z (B, latent_dim) -> images (B, 3, 28, 28)."""
 
     def __init__(self, latent_dim: int = 256, width: int = 8, output_range: ValueRange = "symmetric",
-                 latent_distribution: LatentDistribution = "normal") -> None:
+                 latent_distribution: LatentDistribution = "normal", first_norm: FirstNorm = "per_unit") -> None:
         def up(c_in: int, c_out: int) -> nn.Sequential:
             return conv_block(c_in, c_out, 5, 2, activation=nn.ReLU(), transposed=True, batch_norm=True)
 
+        check_first_norm(first_norm)
+        units = 8 * width * 4 * 4
+        if first_norm == "per_unit":  # the official fc_bn_relu: no bias (BN's shift replaces it), BN per FC output
+            first = [nn.Linear(latent_dim, units, bias=False), nn.BatchNorm1d(units), nn.ReLU(),
+                     nn.Unflatten(1, (8 * width, 4, 4))]
+        else:
+            first = [latent_projection(latent_dim, 8 * width, 4), nn.BatchNorm2d(8 * width), nn.ReLU()]
         body = nn.Sequential(
-            latent_projection(latent_dim, 8 * width, 4),
-            nn.BatchNorm2d(8 * width),
-            nn.ReLU(),
+            *first,
             up(8 * width, 4 * width),
             TopLeftCrop(7),
             up(4 * width, 2 * width),
@@ -111,12 +129,15 @@ def stacked_mnist_nets(
     output_range: ValueRange = "symmetric",
     spectral_norm: bool = False,
     latent_distribution: LatentDistribution = "normal",
+    first_norm: FirstNorm = "per_unit",
 ) -> tuple[StackedMNISTGenerator, StackedMNISTDiscriminator]:
     """The K/4 or K/2 pair: the same G (width 8), a D of width 2 (K/4) or 4 (K/2); no SN officially. The official
-    (Dist-GAN) setting is ``output_range="unit"``, ``latent_distribution="symmetric_uniform"`` (z ~ U(-1, 1))."""
+    (Dist-GAN) setting is ``output_range="unit"``, ``latent_distribution="symmetric_uniform"`` (z ~ U(-1, 1));
+    ``first_norm`` is where G's first BN normalises (module docstring)."""
     if size not in DISCRIMINATOR_WIDTHS:
         raise ConfigError(f"Stacked-MNIST nets come in sizes {sorted(DISCRIMINATOR_WIDTHS)}, got {size!r}")
     check_sizes(latent_dim=latent_dim)
-    generator = StackedMNISTGenerator(latent_dim, output_range=output_range, latent_distribution=latent_distribution)
+    generator = StackedMNISTGenerator(latent_dim, output_range=output_range, latent_distribution=latent_distribution,
+                                      first_norm=first_norm)
     discriminator = StackedMNISTDiscriminator(DISCRIMINATOR_WIDTHS[size], spectral_norm)
     return generator, discriminator

@@ -15,6 +15,7 @@ from repro.nets.base import (
     Generator,
     check_sizes,
     conv,
+    draw_latents,
     init_weights,
     latent_projection,
     output_activation,
@@ -152,6 +153,17 @@ def test_sample_latent_draws_reproducible_standard_normals_on_the_parameters_dev
     assert first.device == next(generator.parameters()).device
     torch.testing.assert_close(first, second)
     assert generator.sample_latent(20_000).std().item() == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize(("distribution", "low", "high"), [("uniform", 0.0, 1.0), ("symmetric_uniform", -1.0, 1.0)])
+def test_sample_latent_draws_from_the_networks_own_latent_distribution(distribution, low, high):
+    # Dist-GAN's networks take z ~ U(-1, 1): a helper drawing N(0, I) for them would sample off their prior
+    body = nn.Sequential(latent_projection(4, 2, 3), nn.Conv2d(2, 1, 1))
+    generator = Generator(body, 4, (1, 3, 3), "symmetric", latent_distribution=distribution)
+    latents = generator.sample_latent(20_000, generator=torch.Generator().manual_seed(2))
+    assert low <= latents.min().item() and latents.max().item() <= high
+    assert latents.mean().item() == pytest.approx((low + high) / 2, abs=0.02)
+    torch.testing.assert_close(latents, draw_latents(generator, 20_000, torch.Generator().manual_seed(2)))
 
 
 def test_forward_is_the_adversarial_head_on_the_features():

@@ -82,7 +82,7 @@ def test_build_networks_names_the_unknown_argument_and_the_valid_ones():
     generator, _ = build_networks("dcgan28", {"width": 4})
     assert generator.image_shape == (1, 28, 28)
     assert network_arguments("stacked_mnist_k4") == ["size", "latent_dim", "output_range", "spectral_norm",
-                                                    "latent_distribution"]
+                                                    "latent_distribution", "first_norm"]
     with pytest.raises(ConfigError, match="unknown network 'dcgan64'; known networks are dcgan28"):
         build_networks("dcgan64")
     with pytest.raises(ConfigError, match=r"^sngan_cnn32 takes no argument 'width'; its arguments are image_shape, "

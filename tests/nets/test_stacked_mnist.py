@@ -37,6 +37,25 @@ def test_both_sizes_share_the_width_8_generator_with_a_256_d_latent():
     assert [d.out_channels for d in layers_of(generator_k4, nn.ConvTranspose2d)] == [32, 16, 8]
 
 
+def test_the_first_bn_normalises_each_fc_output_as_the_official_code_and_the_old_form_is_a_variant():
+    # net_dcgan.py l.195-200: fc_bn_relu(z, 4*4*dim*8), a bias-free FC whose 1024 outputs are each batch-normalised
+    generator, _ = stacked_mnist_nets()
+    fc, norm = layers_of(generator, nn.Linear)[0], layers_of(generator, nn.BatchNorm1d)
+    assert fc.bias is None and [n.num_features for n in norm] == [4 * 4 * 64]
+    generator.train()
+    seen = []
+    norm[0].register_forward_hook(lambda module, inputs, output: seen.append(output))
+    generator(generator.sample_latent(64, generator=torch.Generator().manual_seed(0)))
+    per_unit_std = seen[0].std(dim=0, unbiased=False)  # over the batch, i.e. over z, for each of the 1024 units
+    torch.testing.assert_close(per_unit_std, torch.ones_like(per_unit_std), atol=1e-3, rtol=0)
+    old, _ = stacked_mnist_nets(first_norm="per_channel")
+    assert not layers_of(old, nn.BatchNorm1d) and layers_of(old, nn.Linear)[0].bias is not None
+    assert layers_of(old, nn.BatchNorm2d)[0].num_features == 64
+    assert old(old.sample_latent(2)).shape == (2, 3, 28, 28)
+    with pytest.raises(ConfigError, match="first_norm must be one of per_unit, per_channel"):
+        stacked_mnist_nets(first_norm="per_pixel")
+
+
 def test_generator_crops_8x8_to_7x7_before_growing_to_28x28():
     generator, _ = stacked_mnist_nets()
     crop = next(m for m in generator.modules() if isinstance(m, TopLeftCrop))
