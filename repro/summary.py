@@ -31,18 +31,23 @@ README_END = "<!-- end of results summary -->"
 
 CLAIMS_COLUMNS = ("paper", "claim", "metric", "ours_a", "ours_b", "difference", "ci_low", "ci_high", "p_adjusted",
                   "seeds_a", "seeds_b", "health", "verdict", "reason", "would_decide")  # claims.csv, in this order
-EXTRA_COLUMNS = ("paper_says", "paper_value", "beside", "protocol", "counted", "kind", "notebook")  # then these
+EXTRA_COLUMNS = ("paper_says", "paper_value", "beside", "protocol", "counted", "kind", "notebook",
+                 "awaiting_rerun")  # then these
 
 
 def summary_claims(root: Path) -> dict[str, list[Claim]]:
     """Each paper's judged claims under the committed tables of ``root``, by the paper's title; a claim that is
     untestable at this scale says what would decide it: its notebook's ``paper`` profile, with the GPU-hours of the
-    committed dry run's measured rates (:func:`repro.dry_run.gpu_budget`)."""
+    committed dry run's measured rates (:func:`repro.dry_run.gpu_budget`). A claim whose notebook's results await a
+    rerun (:func:`repro.manifest.awaiting_rerun`) is marked so: the tally leaves it out."""
     sections = {paper.TITLE: paper.claims(root) for paper in PAPERS}
     measured = measured_rows()
+    waiting = awaiting_rerun(root) if (root / "manifest.json").exists() else {}
     budgets: dict[str, str] = {}
     for claims in sections.values():
         for i, claim in enumerate(claims):
+            if claim.notebook in waiting:
+                claims[i] = claim = replace(claim, awaiting_rerun=True)
             if claim.verdict != "untestable at this scale" or not claim.notebook:
                 continue
             if claim.notebook not in budgets:
@@ -88,6 +93,16 @@ def _tally(claims: list[Claim]) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) or "none"
 
 
+def _fresh_tally(claims: list[Claim]) -> str:
+    """The tally of the claims whose results are current, and apart, those whose notebook awaits a rerun."""
+    fresh, waiting = [c for c in claims if not c.awaiting_rerun], [c for c in claims if c.awaiting_rerun]
+    text = _tally(fresh)
+    if waiting:
+        text += (f"; {len(waiting)} more on results that await a rerun of their notebook, not tallied "
+                 f"({_tally(waiting)})")
+    return text
+
+
 def _claims_table(claims: list[Claim]) -> list[str]:
     lines = ["| claim | paper | ours (A; B) | difference [95% CI] | p (Holm) | verdict | why | protocol |",
              "|---|---|---|---|---|---|---|---|"]
@@ -95,8 +110,9 @@ def _claims_table(claims: list[Claim]) -> list[str]:
         ours = c.ours_a if not c.ours_b else f"{c.ours_a}; {c.ours_b}"
         why = c.reason + (f"; would decide it: {c.would_decide}" if c.verdict == "untestable at this scale"
                           and c.would_decide else "") + (f" — beside: {c.beside}" if c.beside else "")
-        lines.append("| " + " | ".join(_cell(x) for x in (c.claim, c.paper_says, ours, _interval(c), _p(c),
-                                                           f"**{c.verdict}**", why, c.protocol)) + " |")
+        verdict = f"**{c.verdict}**" + " (awaiting a rerun)" * c.awaiting_rerun
+        lines.append("| " + " | ".join(_cell(x) for x in (c.claim, c.paper_says, ours, _interval(c), _p(c), verdict,
+                                                           why, c.protocol)) + " |")
     return lines
 
 
@@ -187,13 +203,13 @@ def summary_markdown(root: Path, link_base: Path | None = None) -> str:
     extensions = {t: [c for c in claims if not c.counted] for t, claims in sections.items()}
     lines = [f"Generated from the committed `results/{root.name}/` tables (profile `{root.name}`); every row is "
              f"also in `results/{root.name}/claims.csv`.", "",
-             f"**The papers' claims: {len(counted)} in all — {_tally(counted)}.** Our extensions "
+             f"**The papers' claims: {len(counted)} in all — {_fresh_tally(counted)}.** Our extensions "
              f"({sum(map(len, extensions.values()))}, not in the tally): "
-             f"{_tally([c for cs in extensions.values() for c in cs])}.", "", RULES, ""]
+             f"{_fresh_tally([c for cs in extensions.values() for c in cs])}.", "", RULES, ""]
     lines += _gate_lines()
     lines += _awaiting_rerun_lines(root)
     for title, claims in sections.items():
-        lines += [f"### {title}", "", f"Claims: {_tally([c for c in claims if c.counted])}.", ""]
+        lines += [f"### {title}", "", f"Claims: {_fresh_tally([c for c in claims if c.counted])}.", ""]
         figure = figure_path(root, title)
         if link_base is not None and figure.exists():
             lines += [f"![{title.split(' — ')[0]}: each claim's difference with its 95% interval]"

@@ -114,6 +114,8 @@ def test_committed_claims_table_decides_only_with_three_seeds_an_interval_off_ze
             assert float(row["p_adjusted"]) < 0.05, row
             low, high = float(row["ci_low"]), float(row["ci_high"])
             assert (low > 0) if row["verdict"] == "supported" else (high < 0), row
+        if row["verdict"] in ("reproduced", "not reproduced"):  # a value claim: our seeds against the paper's
+            assert int(row["seeds_a"]) >= 3, row
         if row["health"].startswith("fail"):
             assert row["verdict"] == "untestable at this scale", row
         if row["verdict"] in ("inconclusive", "untestable at this scale", "not run"):
@@ -147,3 +149,24 @@ def test_the_paper_profiles_gpu_budget_is_generated_per_notebook_with_its_total(
     assert lines[-2] == "| all | | at least 42 |"  # a partly timed notebook makes the total a lower bound
     monkeypatch.setattr(summary, "gpu_budget", lambda notebook, rows: None)
     assert summary.gpu_budget_lines() == []  # nothing measured: no section
+
+
+def test_claims_on_results_awaiting_a_rerun_are_shown_but_not_tallied(tmp_path):
+    stacked_runs(tmp_path)  # healthy Stacked-MNIST runs: MS-GAN > SSGAN > GAN, decided
+    entry = {"duration_s": 60.0, "status": "ok", "start_utc": "2026-12-02T17:16:17+00:00", "git_commit": "a" * 40}
+    manifest = {"notebooks": {"30_ms_gan_stacked_mnist": entry}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    fresh = summary.summary_markdown(tmp_path)
+    assert "3 supported" in fresh.split("\n\n")[1] and "await a rerun" not in fresh.split("\n\n")[1]
+    manifest["notebooks"]["30_ms_gan_stacked_mnist"]["awaiting_rerun"] = {"reason": "its G changed"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    stacked = [c for cs in summary.summary_claims(tmp_path).values() for c in cs
+               if c.notebook == "30_ms_gan_stacked_mnist"]
+    assert stacked and all(c.awaiting_rerun for c in stacked)
+    stale = summary.summary_markdown(tmp_path)
+    headline = stale.split("\n\n")[1]
+    assert "3 supported" not in headline.split(";")[0]
+    assert "3 more on results that await a rerun of their notebook, not tallied (3 supported)" in headline
+    assert "**supported** (awaiting a rerun)" in stale
+    rows = summary.claims_rows(summary.summary_claims(tmp_path))
+    assert {r["awaiting_rerun"] for r in rows if r["notebook"] == "30_ms_gan_stacked_mnist"} == {True}

@@ -48,13 +48,15 @@ RULES = (
     f"otherwise, or fewer than {MIN_SEEDS} seeds a side (the reason gives the smallest difference the runs could "
     f"detect at {POWER:.0%} power and the seeds per arm the observed gap would need). A value claim is "
     "*reproduced* when a two-sided Welch test of our seeds against the paper's mean ± std over its seeds does not "
-    "reject at 0.05 (one seed of ours: a prediction interval for one more of the paper's runs), else *not "
-    "reproduced*. A claim is *untestable at this scale* when any of its runs fails the training-health gate of its "
-    "dataset (declared in `repro/experiments/health.py`): orderings of collapsed generators measure the score "
-    "classifier, not the method; it names what would decide it, the notebook's paper profile with the GPU-hours "
-    "of the committed GPU dry run (`repro.dry_run.gpu_budget`). Only the papers' own claims enter the tally; our "
-    "extensions are listed apart, "
-    "and a metric computed on the same samples as a claim's primary metric is shown beside it, not counted.")
+    f"reject at 0.05, else *not reproduced*; with fewer than {MIN_SEEDS} seeds of ours it is *inconclusive* (the "
+    "test is still shown). A claim is *untestable at this scale* when any of its runs fails the training-health "
+    "gate of its dataset (declared in `repro/experiments/health.py`): orderings of collapsed generators measure "
+    "the score classifier, not the method; it names what would decide it, the notebook's paper profile with the "
+    "GPU-hours of the committed GPU dry run (`repro.dry_run.gpu_budget`). Only the papers' own claims enter the "
+    "tally, and only on results their notebook's current version produced (a verdict on results awaiting a rerun "
+    "is shown, marked, not tallied); our extensions are listed apart, MMGAN's orderings among them (its method is "
+    "our reading of the abstract, so a verdict is about that reading, not the paper), and a metric computed on "
+    "the same samples as a claim's primary metric is shown beside it, not counted.")
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,9 @@ class Claim:
     # what would decide a claim these runs leave open: the seeds a side (inconclusive), a larger plan (untestable:
     # the summary adds the paper profile's measured GPU-hours, repro.dry_run.gpu_budget), the command (not run)
     would_decide: str = ""
+    # its notebook's committed results came from an earlier version of the notebook (repro.manifest.awaiting_rerun):
+    # the verdict is shown, not tallied
+    awaiting_rerun: bool = False
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -322,6 +327,11 @@ def _value_claim(item: Value) -> Claim:
                        reason="the run failed the training-health gate: " + base.health[6:])
     test = ("Welch test against the paper's seeds" if item.ours.seeds >= 2
             else "one run of ours against the paper's prediction interval")
+    if item.ours.seeds < MIN_SEEDS:  # EVIDENCE.md: fewer than 3 seeds a side never decide, a value claim included
+        return replace(base, verdict="inconclusive", reason=(
+            f"ours − paper {interval_text(difference)}, p = {difference.p:.2g} ({test}), but {item.ours.seeds} "
+            f"seed(s) of ours: at least {MIN_SEEDS} decide"),
+            would_decide=f"at least {MIN_SEEDS} seeds of ours at this protocol")
     if difference.p >= ALPHA:
         return replace(base, verdict="reproduced", reason=(
             f"ours − paper {interval_text(difference)}, p = {difference.p:.2g} ({test}): consistent"))

@@ -254,7 +254,8 @@ CLAIMED = (("stacked_mnist", "modes", True), ("mnist", "fid", False), ("cifar10"
 
 def claims(root: Path) -> list[Claim]:
     """MMGAN better than DCGAN and than feature matching, per dataset, on notebook 40's committed per-run table
-    (the metric of :data:`CLAIMED`; on MNIST and CIFAR-10 the IS of the same samples is shown beside FID)."""
+    (the metric of :data:`CLAIMED`; on MNIST and CIFAR-10 the IS of the same samples is shown beside FID). Listed
+    with our extensions (``counted=False``): only the abstract was available, so what is tested is our reading."""
     runs = read_table(root, NOTEBOOK, "runs")
     if runs is None:
         return [not_run("MMGAN (our interpretation) beats DCGAN and feature matching",
@@ -278,5 +279,8 @@ def claims(root: Path) -> list[Claim]:
             found.append(Ordering(f"MMGAN better than {baseline} ({metric}, {dataset})", metric,
                                   runs_arm("MMGAN", of_model["MMGAN"], metric, dataset),
                                   runs_arm(baseline, of_model[baseline], metric, dataset), higher_better,
-                                  "MMGAN better (abstract)", protocol, beside, notebook=NOTEBOOK))
+                                  "MMGAN better (abstract)", protocol, beside, notebook=NOTEBOOK,
+                                  # the method is our reading of the abstract (mmgan.md §0): the verdict is about
+                                  # that reading, not the paper's method, so it stays out of the papers' tally
+                                  counted=False))
     return judge(found)

@@ -64,6 +64,7 @@ def test_claims_judge_mmgan_against_both_baselines(tmp_path):
     found = {c.claim: c for c in mmgan.claims(tmp_path)}
     assert found["MMGAN better than DCGAN (fid, mnist)"].verdict == "supported"
     assert found["MMGAN better than FM (fid, mnist)"].verdict == "contradicted"
+    assert not any(c.counted for c in found.values())  # our reading of an abstract: never in the papers' tally
     assert "mnist, 1000 iterations, 10000 samples" in found["MMGAN better than FM (fid, mnist)"].protocol
     assert found["MMGAN better than FM (fid, mnist)"].beside.startswith("classifier IS")
     rows[0]["is_mean"] = 1.01  # one DCGAN run collapsed
