@@ -63,15 +63,13 @@ RULES = (
 class Arm:
     """One side of a claim: a model's per-seed values of one metric, summarised, and its runs' health.
 
-    ``unhealthy`` holds one line per run that failed the training-health gate (empty: all passed);
-    ``health_basis`` says what the gate read when the runs' own values were not committed (e.g. the mean)."""
+    ``unhealthy`` holds one line per run that failed the training-health gate (empty: all passed)."""
 
     name: str
     mean: float
     std: float  # sample std over seeds (ddof 1); NaN with one seed
     seeds: int
     unhealthy: tuple[str, ...] = ()
-    health_basis: str = ""
 
     @classmethod
     def of(cls, name: str, values: Iterable[float], unhealthy: Iterable[str] = ()) -> Arm:
@@ -243,8 +241,7 @@ def health_text(*arms: Arm) -> str:
     failures = [f"{arm.name} {line}" for arm in arms for line in arm.unhealthy]
     if not failures:
         return "pass"
-    basis = "; ".join(dict.fromkeys(arm.health_basis for arm in arms if arm.health_basis))
-    return "fail: " + "; ".join(failures) + (f" ({basis})" if basis else "")
+    return "fail: " + "; ".join(failures)
 
 
 def _figure(x: float) -> str:
@@ -370,12 +367,12 @@ def difference_columns(better: Arm, worse: Arm, higher_better: bool) -> dict[str
 
 
 def arm_from_row(name: str, row: Mapping[str, Any], metric: str, std_column: str | None = None,
-                 seeds_column: str = "seeds", unhealthy: Iterable[str] = (), health_basis: str = "") -> Arm:
+                 seeds_column: str = "seeds", unhealthy: Iterable[str] = ()) -> Arm:
     """An :class:`Arm` from one row of a committed summary table (mean, std over seeds, number of seeds)."""
     std = number(row.get(std_column or f"{metric}_std_over_seeds"))
     seeds_cell = number(row.get(seeds_column))
     seeds = 0 if math.isnan(seeds_cell) else int(seeds_cell)
-    return Arm(name, number(row[metric]), std if seeds > 1 else math.nan, seeds, tuple(unhealthy), health_basis)
+    return Arm(name, number(row[metric]), std if seeds > 1 else math.nan, seeds, tuple(unhealthy))
 
 
 def summarise(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], metrics: Sequence[str]) -> list[dict[str, Any]]:

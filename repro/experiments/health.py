@@ -109,10 +109,3 @@ def runs_arm(name: str, rows: Iterable[Mapping[str, Any]], metric: str, dataset:
     rows = list(rows)
     return Arm.of(name, [number(r[metric]) for r in rows],
                   unhealthy_runs(rows, dataset, gate_column, seed_column))
-
-
-def health_of_mean(arm: Arm, dataset: str) -> tuple[str, ...]:
-    """The gate applied to an arm's mean, for tables that committed only means: a failing mean stands for every
-    one of its runs (at least one of them fails)."""
-    why = gate(dataset).failure(arm.mean)
-    return () if why is None else (f"mean of {arm.seeds} run(s): {why}",)

@@ -47,7 +47,6 @@ from .claims import (
     Claim,
     Ordering,
     Value,
-    arm_from_row,
     beside_text,
     dataset_entry,
     judge,
@@ -57,7 +56,7 @@ from .claims import (
     seed_stats,
     welch,
 )
-from .health import health_of_mean, runs_arm
+from .health import runs_arm
 from .protocol import Evaluation, Plan, config_digest
 from .supervised_only import SUPERVISED_ONLY, labels_only_test_error
 
@@ -866,35 +865,36 @@ def _table2_claims(root: Path) -> list[Value | Ordering | Claim]:
 
 def _table3_claims(root: Path) -> list[Ordering | Claim]:
     """Table 3: "our methods" scores a higher IS than each ablation column, per score extractor, with the FID of
-    the same samples beside. Only the column means and seed stds are committed (``table3.csv``), so the health
-    gate reads each column's mean IS. The paper's Inception Scores are not comparable with the project
-    classifier's: only the ordering is judged."""
-    rows = read_table(root, TABLE3_NOTEBOOK, "table3")
+    the same samples beside, on notebook 12's per-run table (``table3_runs``). Every run is gated on the pinned
+    classifier's IS of its samples, whichever extractor scores the claim. The paper's Inception Scores are not
+    comparable with the project classifier's: only the ordering is judged."""
+    rows = read_table(root, TABLE3_NOTEBOOK, "table3_runs")
     if rows is None:
         paper, paper_std = PAPER_TABLE3["our methods"]
         return [not_run("Table 3: IS of 'our methods' vs the ablations", f"{paper} ± {paper_std}", TABLE3_NOTEBOOK)]
+    classifier_rows = [r for r in rows if r["extractor"].startswith("cifar10-convnet-")]  # the pinned classifier
 
-    def arm(column: str, row: Mapping[str, str], metric: str) -> Arm:  # metric: is_mean or fid_mean
-        scores = arm_from_row(column, row, metric, metric.removesuffix("_mean") + "_std_over_seeds")
-        mean_is = arm_from_row(column, row, "is_mean", "is_std_over_seeds")
-        return replace(scores, unhealthy=health_of_mean(mean_is, "cifar10"),
-                       health_basis="per-run IS not committed: gated on the column's mean")
+    def arm(column: str, of_extractor: Sequence[Mapping[str, str]], metric: str) -> Arm:
+        scores = runs_arm(column, [r for r in of_extractor if r["column"] == column], metric, "cifar10")
+        gated = runs_arm(column, [r for r in classifier_rows if r["column"] == column], "is_mean", "cifar10")
+        return replace(scores, unhealthy=gated.unhealthy)
 
     found: list[Ordering | Claim] = []
     for extractor in dict.fromkeys(r["extractor"] for r in rows):
-        by_column = {r["column"]: r for r in rows if r["extractor"] == extractor}
-        ours = by_column.get("our methods")
-        if ours is None:
+        of_extractor = [r for r in rows if r["extractor"] == extractor]
+        columns = list(dict.fromkeys(r["column"] for r in of_extractor))
+        if "our methods" not in columns:
             continue
+        ours = next(r for r in of_extractor if r["column"] == "our methods")
         protocol = (f"{ours['profile']}, {ours['iterations']} iterations, D widths {ours['d_widths']}, "
                     f"G width {ours['g_width']}, {ours['n_samples']} samples, {extractor}")
-        for column, worse in by_column.items():
-            if column in ("our methods", "real data"):
+        for column in columns:
+            if column == "our methods":
                 continue
-            fid = welch(arm("our methods", ours, "fid_mean"), arm(column, worse, "fid_mean"), higher_better=False)
+            fid = welch(arm("our methods", of_extractor, "fid"), arm(column, of_extractor, "fid"), higher_better=False)
             found.append(Ordering(
                 f"Table 3: 'our methods' better than {column} (IS)", "classifier IS",
-                arm("our methods", ours, "is_mean"), arm(column, worse, "is_mean"), True,
+                arm("our methods", of_extractor, "is_mean"), arm(column, of_extractor, "is_mean"), True,
                 f"{PAPER_TABLE3['our methods'][0]} vs {PAPER_TABLE3[column][0]} (Inception)", protocol,
                 beside_text("FID", fid), notebook=TABLE3_NOTEBOOK))
     return found
