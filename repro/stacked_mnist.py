@@ -86,6 +86,16 @@ class StackedMNISTBatches(DeviceBatches):
             )
         super().__init__(digits, labels, batch_size, device=device, value_range=value_range, seed=seed)
 
+    def _new_order(self) -> torch.Tensor:
+        """No permutation: each batch is drawn afresh with replacement, so the stream has no epochs to order (and
+        the generator's state moves only with the batches drawn)."""
+        return torch.empty(0, dtype=torch.int64, device=self.device)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        raise TypeError("Stacked-MNIST batches are drawn with replacement: the stream has no epochs; count "
+                        "iterations instead")
+
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         images, modes = sample_stacked_mnist(self.images, self.labels, self.batch_size, self.generator)
         return to_float(images, self.value_range), modes

@@ -133,7 +133,7 @@ class MMGANExperiment:
     def batches(self, config: MMGANConfig, train_set: ImageDataset, device) -> DeviceBatches:
         stream = StackedMNISTBatches if config.dataset == "stacked_mnist" else DeviceBatches
         labels = train_set.labels if config.dataset == "stacked_mnist" else None
-        return stream(train_set.images, labels, config.batch_size, seed=config.seed, device=device)
+        return stream(train_set.images, labels, config.batch_size, device=device)
 
     def loop(self, config: MMGANConfig) -> TrainConfig:
         return TrainConfig(

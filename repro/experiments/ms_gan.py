@@ -211,7 +211,7 @@ class StackedMNIST:
                                  weight_g, rotation_scheme(config.model, config.rotation_scheme), seed=config.seed)
 
     def batches(self, config: StackedMNISTConfig, train_set: ImageDataset, device) -> DeviceBatches:
-        return StackedMNISTBatches(train_set.images, train_set.labels, config.batch_size, seed=config.seed,
+        return StackedMNISTBatches(train_set.images, train_set.labels, config.batch_size,
                                    device=device, value_range=data_range(config.model))
 
     def loop(self, config: StackedMNISTConfig) -> TrainConfig:
@@ -431,7 +431,7 @@ class Cifar:
                        seed=config.seed)
 
     def batches(self, config: CifarConfig, train_set: ImageDataset, device) -> DeviceBatches:
-        return DeviceBatches(train_set.images, None, config.batch_size, seed=config.seed, device=device,
+        return DeviceBatches(train_set.images, None, config.batch_size, device=device,
                              value_range=data_range(config.model))
 
     def loop(self, config: CifarConfig) -> TrainConfig:

@@ -96,7 +96,8 @@ class Experiment(Protocol[C]):
         """The method, initialised; the runner has seeded torch with ``config.seed`` before the call."""
 
     def batches(self, config: C, train_set: ImageDataset, device: torch.device | str) -> DeviceBatches:
-        """The stream of real batches on ``device``."""
+        """The stream of real batches on ``device``; its seed is the loop's to set (``train`` reseeds it from the
+        run's seed on a fresh run and restores it on a resume)."""
 
     def loop(self, config: C) -> TrainConfig:
         """The training loop's settings; the runner sets ``eval_every`` and ``progress``."""
