@@ -1,5 +1,6 @@
 """Figures shared by the notebooks (matplotlib / seaborn): image grids and panels, class and mode histograms,
-metrics against the sample count, and learning curves. Tiling images into one picture is :mod:`repro.images`.
+metrics against the sample count, learning curves and metrics along any variable (:func:`curves`). Tiling images
+into one picture is :mod:`repro.images`.
 
 Column and dataset names become titles and axis labels through :func:`label`; a line drawn at a paper's value
 carries a legend entry that says so (``paper: 0.93 %``)."""
@@ -19,6 +20,7 @@ from .images import tile_images
 # Readable names for the table columns and dataset names that figures show as titles or axis labels
 LABELS = {
     "run_seed": "seed",
+    "step": "iteration",
     "is_mean": "Inception Score (classifier)",
     "am_score": "AM Score (classifier)",
     "fid": "FID",
@@ -188,6 +190,40 @@ def error_curves(rows: Sequence[dict], columns: Sequence[str], group: str = "lab
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("test error (%)")
     axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def curves(rows: Sequence[Mapping], x: str, ys: Sequence[str], hue: str, panel: str | None = None,
+           ylabels: Mapping[str, str] | None = None, title: str = "") -> plt.Figure:
+    """Metrics along a variable: one row of panels per metric in ``ys``, one column per value of ``panel`` (one
+    column without), one line per value of ``hue``: the mean over the rows sharing an ``x`` (the seeds), with the
+    range of those rows shaded where there are several. ``ylabels`` overrides a metric's axis label."""
+    panels = list(dict.fromkeys(r[panel] for r in rows)) if panel else [None]
+    hues = list(dict.fromkeys(r[hue] for r in rows))
+    colours = dict(zip(hues, sns.color_palette(n_colors=max(1, len(hues))), strict=True))
+    fig, axes = plt.subplots(len(ys), len(panels), figsize=(5 * len(panels), 3.3 * len(ys)), squeeze=False)
+    for row, y in enumerate(ys):
+        for column, value in enumerate(panels):
+            ax = axes[row][column]
+            for name in hues:
+                points = [r for r in rows if r[hue] == name and (panel is None or r[panel] == value)]
+                xs = list(dict.fromkeys(r[x] for r in points))
+                if not xs:
+                    continue
+                at = [[float(r[y]) for r in points if r[x] == step] for step in xs]
+                ax.plot(xs, [np.mean(v) for v in at], marker=".", color=colours[name], label=str(name))
+                if any(len(v) > 1 for v in at):
+                    ax.fill_between(xs, [min(v) for v in at], [max(v) for v in at], color=colours[name], alpha=0.2)
+            if row == 0 and panel is not None:
+                ax.set_title(f"{label(panel)}: {label(str(value))}")
+            if row == len(ys) - 1:
+                ax.set_xlabel(label(x))
+            if column == 0:
+                ax.set_ylabel((ylabels or {}).get(y, label(y)))
+    axes[0][-1].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -29,6 +29,25 @@ def test_error_curves_draw_one_line_per_run_and_the_references():
     assert fig.get_suptitle() == "MNIST"
 
 
+def test_curves_draw_the_mean_over_seeds_with_its_range_per_metric_and_panel():
+    from repro.plots import curves
+
+    rows = [{"model": m, "backbone": b, "run_seed": seed, "step": step, "fid": 10.0 * (m == "GAN") + step + seed,
+             "kid_mean": 0.1} for m in ("GAN", "SSGAN") for b in ("dcgan", "sngan") for seed in (0, 1, 2)
+            for step in (1, 2)]
+    fig = curves(rows, "step", ["fid", "kid_mean"], hue="model", panel="backbone", ylabels={"fid": "FID (2k)"})
+    top_left, top_right, bottom_left, _ = fig.axes
+    gan, ssgan = top_left.lines
+    assert list(gan.get_ydata()) == [12.0, 13.0] and list(ssgan.get_ydata()) == [2.0, 3.0]  # means over 3 seeds
+    assert len(top_left.collections) == 2  # each mean's range over the seeds, shaded
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["backbone: dcgan", "backbone: sngan"]
+    assert top_left.get_ylabel() == "FID (2k)" and bottom_left.get_ylabel() == "KID"
+    assert bottom_left.get_xlabel() == "iteration" and top_left.get_xlabel() == ""
+    assert [t.get_text() for t in top_right.get_legend().get_texts()] == ["GAN", "SSGAN"]
+    single = curves([r for r in rows if r["run_seed"] == 0 and r["backbone"] == "dcgan"], "step", ["fid"], hue="model")
+    assert len(single.axes) == 1 and not single.axes[0].collections  # one seed: no range to shade
+
+
 def test_labels_are_readable_and_unknown_names_pass_through():
     from repro.plots import label, paper_label
 
