@@ -129,8 +129,9 @@ def _awaiting_rerun_lines(root: Path) -> list[str]:
     by_reason: dict[str, list[str]] = {}
     for name, reason in waiting.items():
         by_reason.setdefault(reason, []).append(f"`{name}`")
-    return (["**Results from an earlier version of their notebook, awaiting a rerun** (their verdicts below still "
-             "rest on them):", ""] + [f"- {', '.join(names)}: {reason}" for reason, names in by_reason.items()] + [""])
+    return (["**Results from an earlier version of their notebook, awaiting a rerun** (the verdicts that rest on them "
+             "are shown below, marked, and left out of the tally):", ""]
+            + [f"- {', '.join(names)}: {reason}" for reason, names in by_reason.items()] + [""])
 
 
 def gpu_budget_lines() -> list[str]:
