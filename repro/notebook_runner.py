@@ -14,8 +14,8 @@ and the others still run; the exit status is non-zero if any failed. A failed ru
 the notebook may rewrite (its results folder, its log, the summary files at the profile's top level) is copied
 aside before it starts and put back when it fails, its failed log and executed copy are kept as
 ``logs/<notebook>.failed.log`` / ``.failed.ipynb``, and the manifest keeps the last good entry with the failure
-beside it (``last_failure``). A good run replaces the notebook's results folder whole (a table an earlier plan
-wrote does not outlive it) and its manifest entry, so re-running is idempotent.
+beside it (``last_failure``). A good run replaces the notebook's files and its manifest entry, and removes what
+the notebook no longer declares (a table an earlier plan wrote), so re-running is idempotent.
 """
 
 from __future__ import annotations
@@ -112,6 +112,17 @@ def declared_outputs(notebook: Path | str, profile: str,
         elif False not in needs:
             maybe.update(paths)
     return written, maybe
+
+
+def remove_undeclared(notebook: Path, profile: str, folder: Path) -> list[str]:
+    """After a good run: delete what ``folder`` holds that the notebook does not declare at ``profile``
+    (:func:`declared_outputs`), such as a table an earlier plan wrote, so that it does not outlive the run that
+    replaced it; an output written only where a requirement holds (the Inception weights) stays. Returns the names."""
+    written, maybe = declared_outputs(notebook, profile)
+    stale = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in written | maybe)
+    for name in stale:
+        (folder / name).unlink()
+    return stale
 
 
 def notebook_plan_sha256(notebook: str, profile: str) -> str | None:
@@ -219,12 +230,6 @@ class PreviousOutputs:
             return []
         return [p for p in self.profile_dir.iterdir() if p.is_file() and p.name != "manifest.json"]
 
-    def clear(self) -> None:
-        """Empty the results folder (now copied aside), so that a table or figure the notebook no longer writes, such
-        as one an earlier plan declared, does not outlive the run that replaces it."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir(parents=True)
-
     def restore(self, executed: Path) -> tuple[Path, Path | None]:
         """Keep the failed run's log and executed notebook as ``logs/<name>.failed.*``, put the previous outputs
         back, and return where the failed log and notebook went."""
@@ -303,7 +308,6 @@ def run_notebook(
     plan = notebook_plan_sha256(name, profile)
     runs_found = len(run_folders(name, profile, runs_dir))
     previous = PreviousOutputs(root, profile, name)
-    previous.clear()  # a good run's folder holds what it wrote, not an earlier plan's; a failed run gets them back
     start = time.time()
     start_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with open(log, "w", encoding="utf-8") as log_file:
@@ -322,6 +326,7 @@ def run_notebook(
             raise
     if status == "ok":
         previous.discard()
+        remove_undeclared(notebook, profile, executed.parent)
     else:
         log, failed_notebook = previous.restore(executed)
         executed = failed_notebook or executed

@@ -7,6 +7,7 @@ carries a legend entry that says so (``paper: 0.93 %``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -200,7 +201,10 @@ def curves(rows: Sequence[Mapping], x: str, ys: Sequence[str], hue: str, panel: 
            ylabels: Mapping[str, str] | None = None, title: str = "") -> plt.Figure:
     """Metrics along a variable: one row of panels per metric in ``ys``, one column per value of ``panel`` (one
     column without), one line per value of ``hue``: the mean over the rows sharing an ``x`` (the seeds), with the
-    range of those rows shaded where there are several. ``ylabels`` overrides a metric's axis label."""
+    range of those rows shaded where there are several (NaNs left out); ``x`` values in ascending order.
+    ``ylabels`` overrides a metric's axis label."""
+    if not rows:
+        raise ValueError("plots.curves: no rows to draw")
     panels = list(dict.fromkeys(r[panel] for r in rows)) if panel else [None]
     hues = list(dict.fromkeys(r[hue] for r in rows))
     colours = dict(zip(hues, sns.color_palette(n_colors=max(1, len(hues))), strict=True))
@@ -210,13 +214,16 @@ def curves(rows: Sequence[Mapping], x: str, ys: Sequence[str], hue: str, panel: 
             ax = axes[row][column]
             for name in hues:
                 points = [r for r in rows if r[hue] == name and (panel is None or r[panel] == value)]
-                xs = list(dict.fromkeys(r[x] for r in points))
+                xs = sorted(dict.fromkeys(r[x] for r in points))
                 if not xs:
                     continue
-                at = [[float(r[y]) for r in points if r[x] == step] for step in xs]
-                ax.plot(xs, [np.mean(v) for v in at], marker=".", color=colours[name], label=str(name))
+                at = [np.array([float(r[y]) for r in points if r[x] == step]) for step in xs]
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # a step where every value is NaN stays NaN
+                    mean, low, high = ([f(v) for v in at] for f in (np.nanmean, np.nanmin, np.nanmax))
+                ax.plot(xs, mean, marker=".", color=colours[name], label=str(name))
                 if any(len(v) > 1 for v in at):
-                    ax.fill_between(xs, [min(v) for v in at], [max(v) for v in at], color=colours[name], alpha=0.2)
+                    ax.fill_between(xs, low, high, color=colours[name], alpha=0.2)
             if row == 0 and panel is not None:
                 ax.set_title(f"{label(panel)}: {label(str(value))}")
             if row == len(ys) - 1:

@@ -11,7 +11,8 @@ results land (a notebook listed there that has results fails too, so the list ca
 
 A notebook whose code changed on purpose before its next run (e.g. the plan moved into ``repro``) carries an
 ``awaiting_rerun`` mark in its manifest entry (``./run_all.sh --mark-awaiting-rerun NN --why ...``): the reason,
-and the code and plan hashes at marking. Its results are accepted as those of its earlier version only while the
+and the code and plan hashes at marking. Its results are accepted as those of its earlier version (including files
+that version declared and the current one does not) only while the
 notebook stays at the marked version (any further change needs a rerun or a new mark), and the summary lists
 them. Its next run replaces the entry, and the mark with it; a mark on a notebook whose code and plan are what
 ran fails, so marks cannot outlive their reason.

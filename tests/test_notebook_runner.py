@@ -215,11 +215,16 @@ def test_a_failed_or_timed_out_run_keeps_the_last_good_results(tmp_path, monkeyp
     assert runner.main(["--profile", "smoke", "--notebook-dir", str(books), "--timeout", "15"]) == 1
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == good
     (folder / "stale.csv").write_text("an output of an earlier plan")
-    write_notebook(books, "10_flaky", writes.format("better", "better summary"))
+    (folder / "inception.csv").write_text("written where the Inception weights were supplied")
+    nb = nbformat.read(books / "10_flaky.ipynb", as_version=4)
+    nb.cells[1].source = writes.format("better", "better summary")
+    nb.metadata["repro"] = {"tables": ["table", "inception"], "conditional": {"inception": {"needs": ["x"]}}}
+    nbformat.write(nb, books / "10_flaky.ipynb")
     assert runner.main(["--profile", "smoke", "--notebook-dir", str(books)]) == 0
     entry = json.loads((results / "smoke" / "manifest.json").read_text())["notebooks"]["10_flaky"]
     assert "last_failure" not in entry and (folder / "table.csv").read_text() == "better"
-    assert not (folder / "stale.csv").exists()  # a good run's folder holds only what it wrote
+    assert not (folder / "stale.csv").exists()  # what the notebook no longer declares goes with a good run
+    assert (folder / "inception.csv").exists()  # what it writes only where a requirement holds stays
 
 
 @pytest.mark.parametrize("timeout", ["-1", "nan", "0", "inf", "soon"])

@@ -46,6 +46,11 @@ def test_curves_draw_the_mean_over_seeds_with_its_range_per_metric_and_panel():
     assert [t.get_text() for t in top_right.get_legend().get_texts()] == ["GAN", "SSGAN"]
     single = curves([r for r in rows if r["run_seed"] == 0 and r["backbone"] == "dcgan"], "step", ["fid"], hue="model")
     assert len(single.axes) == 1 and not single.axes[0].collections  # one seed: no range to shade
+    shuffled = [{"model": "GAN", "step": step, "fid": value} for step, value in ((4, 1.0), (2, float("nan")), (2, 3.0))]
+    (line,) = curves(shuffled, "step", ["fid"], hue="model").axes[0].lines
+    assert list(line.get_xdata()) == [2, 4] and list(line.get_ydata()) == [3.0, 1.0]  # ascending, NaN left out
+    with pytest.raises(ValueError, match="no rows"):
+        curves([], "step", ["fid"], hue="model")
 
 
 def test_labels_are_readable_and_unknown_names_pass_through():

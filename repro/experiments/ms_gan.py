@@ -28,9 +28,10 @@ from ..methods.gan import LOSSES as GAN_LOSSES
 from ..methods.self_supervised import SelfSupervisedGAN
 from ..metrics.evaluate import real_outputs, sample_generator, score_images, stacked_mnist_scores
 from ..metrics.modes import STACKED_MNIST_SAMPLES, stacked_score_key
+from ..nets.base import check_first_norm
 from ..nets.dcgan import DCGANEncoder, dcgan_nets
 from ..nets.sngan import sngan_cnn_nets, sngan_resnet_nets
-from ..nets.stacked_mnist import StackedMNISTEncoder, check_first_norm, stacked_mnist_nets
+from ..nets.stacked_mnist import StackedMNISTEncoder, stacked_mnist_nets
 from ..profiles import by_profile
 from ..stacked_mnist import StackedMNISTBatches, digit_pool
 from ..train import TrainConfig
@@ -41,6 +42,8 @@ from .protocol import Evaluation, Plan, config_digest
 STACKED_NOTEBOOK = "30_ms_gan_stacked_mnist"
 CIFAR_NOTEBOOK = "31_ms_gan_cifar"
 # (better, worse) pairs the papers claim: MS over SSGAN (Tran et al. 2019), SSGAN over the GAN (Chen et al. 2019)
+# what the protocol columns say of G's first BN (the configs' generator_first_norm; repro.nets.base)
+GENERATOR_FIRST_BN = "per FC output, the official fc_bn_relu (DCGAN and Stacked-MNIST G; SNGAN's G per channel)"
 CLAIMED_PAIRS = (("MS-GAN", "SSGAN"), ("SSGAN", "GAN"), ("MS-GAN", "GAN"),
                  ("MS-DistGAN", "SS-DistGAN"), ("SS-DistGAN", "Dist-GAN"), ("MS-DistGAN", "Dist-GAN"))
 # Tran et al. 2019, headline FIDs of MS-DistGAN with the ResNet backbone (10k real / 5k generated; ms_gan.md §5.1,
@@ -328,7 +331,7 @@ def stacked_plan(profile: str) -> Plan[StackedMNISTConfig]:
                   "batch_size": 64, "n_samples": evaluation.n_samples,
                   "digit_pool": pool_text,
                   "modes_read_by": "the project's MNIST classifier, per channel (named in the runs' extractor column)",
-                  "self_supervised_forms": OFFICIAL_FORMS},
+                  "self_supervised_forms": OFFICIAL_FORMS, "generator_first_bn": GENERATOR_FIRST_BN},
         settings={"models": list(models), "sizes": sizes, "seeds": seeds, "lambda_g": lambda_g},
     )
 
@@ -361,8 +364,10 @@ class CifarConfig:
     weight_g: float | None = None
     rotation_scheme: str | None = None  # None: rotation_scheme(model)
     precision: str = "fp32"
+    generator_first_norm: str = "per_unit"  # the DCGAN G's first BN, as the official fc_bn_relu (repro.nets.base)
 
     def __post_init__(self) -> None:
+        check_first_norm(self.generator_first_norm)
         check_model(self.model, self.weight_d, self.weight_g)
         if self.backbone not in BACKBONES:
             raise ConfigError(f"unknown backbone {self.backbone!r}; choose one of {', '.join(BACKBONES)}")
@@ -403,7 +408,8 @@ class Cifar:
         if config.model in DISTGAN_MODELS:
             return self._build_distgan(config, weight_d, weight_g)
         if config.backbone == "dcgan":
-            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width)
+            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width,
+                                                  first_norm=config.generator_first_norm)
         elif config.backbone == "sngan":
             generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width,
                                                       discriminator_width=config.width)
@@ -419,7 +425,8 @@ class Cifar:
         only, and the DCGAN encoder for both backbones (msdistgan.py l.187-190)."""
         unit = {"output_range": "unit", "latent_distribution": "symmetric_uniform"}
         if config.backbone == "dcgan":
-            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width, **unit)
+            generator, discriminator = dcgan_nets(latent_dim=128, width=config.width,
+                                                  first_norm=config.generator_first_norm, **unit)
         else:
             generator, discriminator = sngan_cnn_nets(generator_width=2 * config.width,
                                                       discriminator_width=config.width, spectral_norm=False, **unit)
@@ -516,7 +523,8 @@ def cifar_plan(profile: str) -> Plan[CifarConfig]:
         evaluation=evaluation, workers=by_profile(profile, smoke=1, cpu=2, paper=1),
         protocol={"seed": str(seeds), "iterations": iterations_text(iterations, distgan_iterations, models),
                   "width": width, "batch_size": 64,
-                  "reference": "CIFAR-10 train (random subset, seed 0)", "self_supervised_forms": OFFICIAL_FORMS},
+                  "reference": "CIFAR-10 train (random subset, seed 0)", "self_supervised_forms": OFFICIAL_FORMS,
+                  "generator_first_bn": GENERATOR_FIRST_BN},
         settings={"models": list(models), "backbones": backbones, "seeds": seeds, "lambdas": lambdas},
     )
 

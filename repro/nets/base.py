@@ -62,7 +62,7 @@ def init_weights(module: nn.Module, scheme: InitScheme, gain: float = 1.0) -> No
                 nn.init.xavier_uniform_(layer.weight, gain)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm2d) and scheme == "dcgan":
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)) and scheme == "dcgan":
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
 
@@ -119,6 +119,34 @@ def conv_block(
 def latent_projection(latent_dim: int, channels: int, size: int) -> nn.Sequential:
     """The first layer of every generator: linear, then reshape. (B, latent_dim) -> (B, channels, size, size)."""
     return nn.Sequential(nn.Linear(latent_dim, channels * size * size), nn.Unflatten(1, (channels, size, size)))
+
+
+FirstNorm = Literal["per_unit", "per_channel"]
+FIRST_NORMS: tuple[str, ...] = ("per_unit", "per_channel")
+
+
+def check_first_norm(first_norm: str) -> None:
+    """A ConfigError naming the choices unless ``first_norm`` is one of :data:`FIRST_NORMS`."""
+    if first_norm not in FIRST_NORMS:
+        raise ConfigError(f"generator first_norm must be one of {', '.join(FIRST_NORMS)}, got {first_norm!r}")
+
+
+def projection_bn_relu(latent_dim: int, channels: int, size: int,
+                       first_norm: FirstNorm = "per_unit") -> list[nn.Module]:
+    """A DCGAN-style generator's first layers, (B, latent_dim) -> (B, channels, size, size): the FC layer, BN, ReLU,
+    as a list to splice into the generator's body (the per-channel form keeps its earlier state-dict keys).
+
+    ``"per_unit"`` is the TF codes' ``fc_bn_relu`` (github tntrung/msgan ``modules/net_dcgan.py``; DCGAN's own code
+    too): a bias-free FC whose ``channels·size²`` outputs are each normalised over the batch, then the reshape.
+    ``"per_channel"`` is the form this repository used before (FC with bias, reshape, BatchNorm2d over batch and
+    positions): the FC biases then make a z-independent spatial template that counts in each channel's variance,
+    so normalisation shrinks the part of the output that depends on z."""
+    check_first_norm(first_norm)
+    if first_norm == "per_unit":  # BN's shift replaces the bias
+        units = channels * size * size
+        return [nn.Linear(latent_dim, units, bias=False), nn.BatchNorm1d(units), nn.ReLU(),
+                nn.Unflatten(1, (channels, size, size))]
+    return [latent_projection(latent_dim, channels, size), nn.BatchNorm2d(channels), nn.ReLU()]
 
 
 def check_sizes(**sizes: int | None) -> None:

@@ -15,8 +15,9 @@ l.93-108, also used for the SNGAN-CNN nets, msdistgan.py l.187-190): D's trunk w
 4w -> 8w, each BN lReLU -> flatten 2·2·8w -> FC -> latent_dim, no activation.
 
 lReLU slope 0.2. As in DCGAN, D's first layer has no BN; ``batch_norm=False`` drops the others too (MMGAN's
-reading, mmgan.md §2). The features are the flattened last feature map. [our reading] BN after G's FC layer is a
-per-channel BatchNorm2d after the reshape; the TF code normalises each of the FC outputs.
+reading, mmgan.md §2). The features are the flattened last feature map. BN after G's FC layer normalises each FC
+output, as the TF code's ``fc_bn_relu``; ``first_norm="per_channel"`` is the form used before
+(:func:`repro.nets.base.projection_bn_relu`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..images import ValueRange
 from .base import (
     Discriminator,
     Encoder,
+    FirstNorm,
     Generator,
     InitScheme,
     LatentDistribution,
@@ -37,7 +39,7 @@ from .base import (
     conv,
     conv_block,
     init_weights,
-    latent_projection,
+    projection_bn_relu,
     square_image_size,
 )
 
@@ -71,14 +73,13 @@ class DCGANGenerator(Generator):
         output_range: ValueRange = "symmetric",
         init: InitScheme = "dcgan",
         latent_distribution: LatentDistribution = "normal",
+        first_norm: FirstNorm = "per_unit",
     ) -> None:
         layout = _layout(image_shape)
         kernel = layout.kernel_size
         channels = [width * 2**i for i in reversed(range(layout.stages))]  # 32x32: 8w, 4w, 2w, w
         body = nn.Sequential(
-            latent_projection(latent_dim, channels[0], layout.bottom_size),
-            nn.BatchNorm2d(channels[0]),
-            nn.ReLU(),
+            *projection_bn_relu(latent_dim, channels[0], layout.bottom_size, first_norm),
             *(
                 conv_block(c_in, c_out, kernel, 2, activation=nn.ReLU(), transposed=True, batch_norm=True)
                 for c_in, c_out in pairwise(channels)
@@ -150,10 +151,11 @@ def dcgan_nets(
     spectral_norm: bool = False,
     init: InitScheme = "dcgan",
     latent_distribution: LatentDistribution = "normal",
+    first_norm: FirstNorm = "per_unit",
 ) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """A matching DCGAN pair. z is 100-d as in DCGAN and MMGAN's reading; MS-GAN's DCGAN-CNN uses 128 and
-    z ~ U(-1, 1) (``latent_distribution="symmetric_uniform"``)."""
+    z ~ U(-1, 1) (``latent_distribution="symmetric_uniform"``); ``first_norm``: G's first BN (module docstring)."""
     check_sizes(latent_dim=latent_dim, width=width)
-    generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init, latent_distribution)
+    generator = DCGANGenerator(image_shape, latent_dim, width, output_range, init, latent_distribution, first_norm)
     discriminator = DCGANDiscriminator(image_shape, width, batch_norm, spectral_norm, init)
     return generator, discriminator

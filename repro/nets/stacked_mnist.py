@@ -13,11 +13,8 @@ ms_gan.md §2.1; github tntrung/msgan, ``modules/net_dcgan.py`` (``*_dcgan_stack
 [our reading] The official G ends in a sigmoid for images in [0, 1]. We default to tanh and [-1, 1], the range of
 every other net here and of ``repro.images.to_float``; ``output_range="unit"`` gives the official setting.
 
-BN after G's FC layer normalises each of the 4·4·8g FC outputs over the batch, as the official
-``fc_bn_relu(z, 4*4*dim*8)`` (net_dcgan.py l.195-200: a bias-free FC, BN on the flat output, then the reshape).
-``first_norm="per_channel"`` is the form this repository used before (FC with bias, reshape, BatchNorm2d over
-batch and positions): there the FC biases make a z-independent spatial template that counts in each channel's
-variance, so normalisation shrinks the z-dependent part; kept only to compare with runs made before.
+BN after G's FC layer normalises each of the 4·4·8g FC outputs, as the official ``fc_bn_relu`` (net_dcgan.py
+l.195-200); ``first_norm="per_channel"`` is the form used before (:func:`repro.nets.base.projection_bn_relu`).
 """
 
 from __future__ import annotations
@@ -33,26 +30,19 @@ from ..images import ValueRange
 from .base import (
     Discriminator,
     Encoder,
+    FirstNorm,
     Generator,
     LatentDistribution,
     check_sizes,
     conv,
     conv_block,
     init_weights,
-    latent_projection,
+    projection_bn_relu,
 )
 
 StackedMNISTSize = Literal["K/4", "K/2"]
-FirstNorm = Literal["per_unit", "per_channel"]
-FIRST_NORMS: tuple[str, ...] = ("per_unit", "per_channel")
 DISCRIMINATOR_WIDTHS: dict[str, int] = {"K/4": 2, "K/2": 4}
 IMAGE_SHAPE = (3, 28, 28)
-
-
-def check_first_norm(first_norm: str) -> None:
-    """A ConfigError naming the choices unless ``first_norm`` is one of :data:`FIRST_NORMS`."""
-    if first_norm not in FIRST_NORMS:
-        raise ConfigError(f"generator first_norm must be one of {', '.join(FIRST_NORMS)}, got {first_norm!r}")
 
 
 class TopLeftCrop(nn.Module):
@@ -77,15 +67,8 @@ class StackedMNISTGenerator(Generator):
         def up(c_in: int, c_out: int) -> nn.Sequential:
             return conv_block(c_in, c_out, 5, 2, activation=nn.ReLU(), transposed=True, batch_norm=True)
 
-        check_first_norm(first_norm)
-        units = 8 * width * 4 * 4
-        if first_norm == "per_unit":  # the official fc_bn_relu: no bias (BN's shift replaces it), BN per FC output
-            first = [nn.Linear(latent_dim, units, bias=False), nn.BatchNorm1d(units), nn.ReLU(),
-                     nn.Unflatten(1, (8 * width, 4, 4))]
-        else:
-            first = [latent_projection(latent_dim, 8 * width, 4), nn.BatchNorm2d(8 * width), nn.ReLU()]
         body = nn.Sequential(
-            *first,
+            *projection_bn_relu(latent_dim, 8 * width, 4, first_norm),
             up(8 * width, 4 * width),
             TopLeftCrop(7),
             up(4 * width, 2 * width),

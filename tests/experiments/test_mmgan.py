@@ -5,6 +5,7 @@ claims judge MMGAN against both baselines; configs refuse bad input."""
 from __future__ import annotations
 
 import pytest
+import torch
 
 from repro.errors import ConfigError
 from repro.experiments import mmgan, runner
@@ -39,6 +40,10 @@ def test_models_train_and_score_on_stacked_mnist_and_mnist(toy_mnist):
               for m in ("DCGAN", "MMGAN")]
     rows = runner.run_all(mmgan.MMGAN, digits, root, toy_mnist, Evaluation(n_samples=40, classifier_profile="smoke"))
     assert all(r["n_fake"] == 40 and r["fid"] >= 0 and r["is_mean"] >= 1 and r["am_score"] >= 0 for r in rows)
+    # G's first BN stays the per-channel form the committed runs trained (their checkpoints keep loading)
+    for config in (stacked[0], digits[0]):
+        generator = runner.trained(mmgan.MMGAN, config, root, toy_mnist).generator
+        assert not [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm1d)]
 
 
 def test_one_plan_per_dataset_and_their_table_protocol():

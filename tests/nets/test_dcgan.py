@@ -89,3 +89,18 @@ def test_the_dist_gan_encoder_is_the_official_cifar_encoder():
     assert codes.shape == (2, 128) and codes.min() < 0  # no output activation
     with pytest.raises(ConfigError, match="32"):
         DCGANEncoder((1, 28, 28))
+
+
+def test_the_first_bn_is_per_fc_output_and_the_per_channel_form_keeps_its_state_dict_keys():
+    # github tntrung/msgan modules/net_dcgan.py generator_dcgan_cifar: fc_bn_relu(z, 2*2*dim*8), no bias
+    generator, _ = dcgan_nets((3, 32, 32), latent_dim=128, width=4)
+    fc, (norm,) = layers_of(generator, nn.Linear)[0], layers_of(generator, nn.BatchNorm1d)
+    assert fc.bias is None and norm.num_features == 2 * 2 * 32
+    assert float(norm.weight.std()) > 0  # the DCGAN init draws BN scales N(1, 0.02), the 1-d BN's too
+    assert generator(generator.sample_latent(3)).shape == (3, 3, 32, 32)
+    # the form notebook 40's committed runs trained: its checkpoints must keep loading
+    old, _ = dcgan_nets((1, 28, 28), width=4, first_norm="per_channel")
+    assert list(old.state_dict())[:4] == ["body.0.0.weight", "body.0.0.bias", "body.1.weight", "body.1.bias"]
+    assert not layers_of(old, nn.BatchNorm1d)
+    with pytest.raises(ConfigError, match="first_norm must be one of per_unit, per_channel"):
+        dcgan_nets(first_norm="both")
