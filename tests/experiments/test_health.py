@@ -86,7 +86,7 @@ def test_the_gates_pass_the_committed_real_data_and_fail_the_committed_collapsed
     # what the issue found collapsed: Stacked-MNIST GAN K/4 (1 mode in every seed), Table 3 (IS ~1.03)
     runs = read_table(root, "30_ms_gan_stacked_mnist", "runs")
     gan_k4 = [r for r in runs if r["model"] == "GAN" and r["discriminator"] == "K/4"]
-    assert len(health.unhealthy_runs(gan_k4, "stacked_mnist")) == len(gan_k4) == 3
+    assert gan_k4 and len(health.unhealthy_runs(gan_k4, "stacked_mnist")) == len(gan_k4)
     ours = [r for r in read_table(root, "12_improved_gan_cifar_ablation", "table3_runs")
             if r["column"] == "our methods" and r["extractor"].startswith("cifar10-convnet-")]
     assert ours and len(health.unhealthy_runs(ours, "cifar10")) == len(ours)
