@@ -8,7 +8,8 @@ from repro.experiments import PAPERS
 from repro.paths import REPO_ROOT
 
 TRAINING_NOTEBOOKS = {"10_improved_gan_semisupervised_mnist", "11_improved_gan_semisupervised_cifar_svhn",
-                      "12_improved_gan_cifar_ablation", "20_am_gan", "30_ms_gan_stacked_mnist", "31_ms_gan_cifar",
+                      "12_improved_gan_cifar_ablation", "13_improved_gan_mnist_few_labels",
+                      "14_improved_gan_mnist_200_labels", "20_am_gan", "30_ms_gan_stacked_mnist", "31_ms_gan_cifar",
                       "40_mmgan"}
 
 

@@ -260,16 +260,21 @@ def test_a_table3_run_is_scored_kept_and_rescored_from_its_checkpoint_alike(toy_
 # Plans
 
 
-def test_the_plans_hold_every_run_of_notebooks_10_to_13_and_their_protocols():
+def test_the_plans_hold_every_run_of_notebooks_10_to_14_and_their_protocols():
     cpu = {plan.notebook: plan for plan in improved_gan.plans("cpu")}
-    table1, few, table2, table3 = (cpu[n] for n in (improved_gan.TABLE1_NOTEBOOK, improved_gan.FEW_LABELS_NOTEBOOK,
-                                                     improved_gan.TABLE2_NOTEBOOK, improved_gan.TABLE3_NOTEBOOK))
-    assert [(c.n_labeled, c.seed) for c in table1.configs] == [(n, s) for n in (100, 200) for s in range(3)]
+    table1, few, table1_200, table2, table3 = (cpu[n] for n in (
+        improved_gan.TABLE1_NOTEBOOK, improved_gan.FEW_LABELS_NOTEBOOK, improved_gan.TABLE1_200_NOTEBOOK,
+        improved_gan.TABLE2_NOTEBOOK, improved_gan.TABLE3_NOTEBOOK))
+    assert [(c.n_labeled, c.seed) for c in table1.configs] == [(100, s) for s in range(4)]
+    assert [(c.n_labeled, c.seed) for c in table1_200.configs] == [(200, s) for s in range(4)]
     assert [(c.n_labeled, c.seed) for c in few.configs] == [(n, s) for n in (20, 50) for s in range(5)]
-    assert table1.configs[0].iterations == 30_000 and table1.configs[0].average_decay == 0.999
+    assert table1.configs[0].iterations == 36_000 and table1.configs[0].average_decay == 0.999
     # the protocol columns as the committed tables spell them
-    assert table1.protocol["seed"] == "{100: [0, 1, 2], 200: [0, 1, 2]}"
-    assert table1.protocol["epochs"] == 50.0 and table1.protocol["lr_schedule"] == "linear to 0 from 20000"
+    assert table1.protocol["seed"] == "{100: [0, 1, 2, 3]}" and table1_200.protocol["seed"] == "{200: [0, 1, 2, 3]}"
+    assert table1.protocol["epochs"] == 60.0 and table1.protocol["lr_schedule"] == "linear to 0 from 24000"
+    # the 200-label notebook is the 100-label plan at another count: the same schedule and protocol
+    assert {k: v for k, v in table1_200.protocol.items() if k != "seed"} == {
+        k: v for k, v in table1.protocol.items() if k != "seed"}
     assert few.protocol["seed"] == "{20: [0, 1, 2, 3, 4], 50: [0, 1, 2, 3, 4]}"
     assert few.protocol["epochs"] == 30.0 and few.protocol["lr_schedule"] == "linear to 0 from 12000"
     assert list(table2.runs) == ["cifar10", "svhn"] and len(table2.configs) == 3
@@ -278,7 +283,7 @@ def test_the_plans_hold_every_run_of_notebooks_10_to_13_and_their_protocols():
     assert len(table3.configs) == 12 and table3.evaluation.n_samples == 5_000
     assert (table3.protocol["d_widths"], table3.protocol["decay_start"]) == ("(16, 32)", "300")
     paper = improved_gan.plans("paper")
-    assert [len(p.configs) for p in paper] == [20, 20, 70, 18] and paper[0].configs[0].decay_start is None
+    assert [len(p.configs) for p in paper] == [10, 20, 10, 70, 18] and paper[0].configs[0].decay_start is None
     for plan in improved_gan.plans("smoke"):
         assert plan.configs and plan.table_protocol()["profile"] == "smoke"
 
@@ -309,11 +314,13 @@ def table1_runs(labels: int, averaged: list[int], supervised: list[int]) -> list
 def test_table1_values_are_tested_against_the_paper_s_seeds_and_stuck_runs_are_untestable(tmp_path):
     nothing = improved_gan.claims(tmp_path)  # nothing committed: each label count, Table 2 and Table 3 not run
     assert [c.verdict for c in nothing] == ["not run"] * 6
-    owners = [improved_gan.FEW_LABELS_NOTEBOOK] * 2 + [improved_gan.TABLE1_NOTEBOOK] * 2  # 20, 50 | 100, 200
-    assert [c.notebook for c in nothing[:4]] == owners
-    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1_runs",
-              table1_runs(100, [95, 90, 100], [2200, 2000, 2100]) + table1_runs(200, [160, 150, 170], [1500] * 3)
-              + table1_runs(20, [1600, 1700, 1800], [4900] * 3))  # an older plan's 20 labels: not notebook 13's
+    owners = [improved_gan.FEW_LABELS_NOTEBOOK] * 2 + [improved_gan.TABLE1_NOTEBOOK, improved_gan.TABLE1_200_NOTEBOOK]
+    assert [c.notebook for c in nothing[:4]] == owners  # 20, 50 | 100 | 200
+    write_csv(tmp_path / improved_gan.TABLE1_NOTEBOOK, "table1_runs",  # older plans' 20 and 200 labels: not theirs
+              table1_runs(100, [95, 90, 100], [2200, 2000, 2100]) + table1_runs(200, [90, 90, 90], [1500] * 3)
+              + table1_runs(20, [1600, 1700, 1800], [4900] * 3))
+    write_csv(tmp_path / improved_gan.TABLE1_200_NOTEBOOK, "table1_runs",
+              table1_runs(200, [160, 150, 170], [1500] * 3))
     write_csv(tmp_path / improved_gan.FEW_LABELS_NOTEBOOK, "table1_runs",
               table1_runs(20, [4660, 1500, 1700], [4942, 4900, 4900]))
     found = {c.claim: c for c in improved_gan.claims(tmp_path)}
