@@ -39,15 +39,13 @@ def summary_claims(root: Path) -> dict[str, list[Claim]]:
     """Each paper's judged claims under the committed tables of ``root``, by the paper's title; a claim that is
     untestable at this scale says what would decide it: its notebook's ``paper`` profile, with the GPU-hours of the
     committed dry run's measured rates (:func:`repro.dry_run.gpu_budget`). A claim whose notebook's results await a
-    rerun (:func:`repro.manifest.awaiting_rerun`) is marked so: the tally leaves it out."""
+    rerun comes marked so by its paper's ``claims`` (:func:`repro.experiments.claims.judge`): the tally leaves it
+    out."""
     sections = {paper.TITLE: paper.claims(root) for paper in PAPERS}
     measured = measured_rows()
-    waiting = awaiting_rerun(root)  # empty without a manifest
     budgets: dict[str, str] = {}
     for claims in sections.values():
         for i, claim in enumerate(claims):
-            if claim.notebook in waiting:
-                claims[i] = claim = replace(claim, awaiting_rerun=True)
             if claim.verdict != "untestable at this scale" or not claim.notebook:
                 continue
             if claim.notebook not in budgets:

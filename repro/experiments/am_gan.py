@@ -24,6 +24,7 @@ import torch
 from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
 from ..images import to_float
+from ..manifest import awaiting_rerun
 from ..methods.am_gan import VARIANTS, AMGANFamily
 from ..metrics.evaluate import real_outputs, sample_generator, score_images
 from ..metrics.ms_ssim import classwise_ms_ssim
@@ -390,7 +391,7 @@ KEY_PAIRS = (("AM-GAN", "GAN"), ("AM-GAN", "AC-GAN*"), ("LabelGAN", "AC-GAN*"), 
 def claims(root: Path) -> list[Claim]:
     """Table 1's key orderings (dynamic labeling, per dataset) under notebook 20's committed runs, and §4's
     decomposition of the AM Score under notebook 21's defects table."""
-    return judge(table1_claims(root) + [imbalance_claim(root)])
+    return judge(table1_claims(root) + [imbalance_claim(root)], awaiting_rerun(root))
 
 
 def table1_claims(root: Path) -> list[Ordering | Claim]:

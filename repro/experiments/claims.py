@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import ast
 import csv
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -336,25 +337,31 @@ def _value_claim(item: Value) -> Claim:
         f"ours − paper {interval_text(difference)}, p = {difference.p:.2g} ({test})"))
 
 
-def judge(items: Sequence[Ordering | Value | Claim]) -> list[Claim]:
+def judge(items: Sequence[Ordering | Value | Claim], awaiting: Collection[str] = ()) -> list[Claim]:
     """Verdicts for one paper's claims, in order. The orderings with a Welch p-value and healthy runs form two
     Holm families, the paper's counted claims and our extensions; values are tested alone (a multiple-testing
-    correction would only make "consistent with the paper" easier); ready-made :class:`Claim` items pass through."""
+    correction would only make "consistent with the paper" easier); ready-made :class:`Claim` items pass through.
+
+    A claim of a notebook in ``awaiting`` (results awaiting a rerun: :func:`repro.manifest.awaiting_rerun`) is
+    marked ``awaiting_rerun`` and adjusted in a family of its own: the tally leaves it out, so it must not make the
+    fresh claims' adjustment stricter either."""
     differences = {i: welch(item.better, item.worse, item.higher_better) for i, item in enumerate(items)
                    if isinstance(item, Ordering)}
     adjusted: dict[int, float] = {}
-    for counted in (True, False):
+    for counted, stale in itertools.product((True, False), (False, True)):
         family = [i for i, d in differences.items() if d is not None and items[i].counted == counted
+                  and (items[i].notebook in awaiting) == stale
                   and health_text(items[i].better, items[i].worse) == "pass"]
         adjusted.update(zip(family, holm([differences[i].p for i in family]), strict=True))
     judged = []
     for i, item in enumerate(items):
         if isinstance(item, Ordering):
-            judged.append(_ordering_claim(item, differences[i], adjusted.get(i, math.nan)))
+            claim = _ordering_claim(item, differences[i], adjusted.get(i, math.nan))
         elif isinstance(item, Value):
-            judged.append(_value_claim(item))
+            claim = _value_claim(item)
         else:
-            judged.append(item)
+            claim = item
+        judged.append(replace(claim, awaiting_rerun=True) if claim.notebook in awaiting else claim)
     return judged
 
 

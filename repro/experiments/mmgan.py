@@ -28,6 +28,7 @@ import torch
 
 from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
+from ..manifest import awaiting_rerun
 from ..methods.gan import StandardGAN
 from ..methods.mmgan import ManifoldMatchingGAN
 from ..metrics.evaluate import real_outputs, sample_generator, score_images, stacked_mnist_scores
@@ -286,4 +287,4 @@ def claims(root: Path) -> list[Claim]:
                                   # the method is our reading of the abstract (mmgan.md §0): the verdict is about
                                   # that reading, not the paper's method, so it stays out of the papers' tally
                                   counted=False))
-    return judge(found)
+    return judge(found, awaiting_rerun(root))

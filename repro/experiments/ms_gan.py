@@ -22,6 +22,7 @@ import torch
 
 from ..data import DeviceBatches, ImageDataset, load_dataset
 from ..errors import ConfigError
+from ..manifest import awaiting_rerun
 from ..methods.dist_gan import LOSSES as DISTGAN_LOSSES
 from ..methods.dist_gan import DistGAN
 from ..methods.gan import LOSSES as GAN_LOSSES
@@ -610,4 +611,4 @@ def claims(root: Path) -> list[Claim]:
             lambda run: (f"{run['profile']}, CIFAR-10 {run['backbone']}, {run['iterations']} G steps, width "
                          f"{run['width']}, {run['n_fake']} samples, features of {run['extractor']}"),
             CIFAR_NOTEBOOK)
-    return judge(found)
+    return judge(found, awaiting_rerun(root))

@@ -102,6 +102,11 @@ def test_holm_adjusts_within_a_family_and_extensions_are_a_family_of_their_own()
     assert alone == pytest.approx(raw[0])
     extension = claims.judge(items[:1] + [replace(i, counted=False) for i in items[1:]])
     assert extension[0].p_adjusted == pytest.approx(raw[0])  # the extensions do not dilute the paper's claim
+    # claims on results awaiting their notebook's rerun: marked, and adjusted among themselves, not with the fresh
+    stale = claims.judge([items[0]] + [replace(i, notebook="31_x") for i in items[1:]], awaiting={"31_x"})
+    assert not stale[0].awaiting_rerun and stale[0].p_adjusted == pytest.approx(raw[0])
+    assert all(c.awaiting_rerun for c in stale[1:])
+    assert [c.p_adjusted for c in stale[1:]] == pytest.approx(claims.holm(raw[1:]))
 
 
 def test_a_failing_run_makes_the_claim_untestable_whatever_the_numbers():
