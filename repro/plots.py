@@ -303,9 +303,14 @@ VERDICT_COLOURS = {"supported": "tab:green", "contradicted": "tab:red", "inconcl
 def claims_figure(claims: Sequence, title: str) -> plt.Figure:
     """A paper's claims at a glance: per metric, a forest plot of each claim's difference (> 0: the paper's
     direction; for a value claim ours − paper) with its 95% interval, coloured by verdict, grey where a run
-    failed the health gate; and, where values compare, the paper's value beside ours.
+    failed the health gate; and, where values compare, the paper's value beside ours. A claim on results awaiting
+    its notebook's rerun (``awaiting_rerun``; not tallied) is drawn dashed and faded, its label ending in †.
 
     ``claims``: :class:`repro.experiments.claims.Claim` objects (those without a difference are left out)."""
+
+    def label(c) -> str:
+        return c.claim[:70] + " †" * c.awaiting_rerun
+
     shown = [c for c in claims if np.isfinite(c.difference)]
     metrics = list(dict.fromkeys((c.kind == "value", c.metric) for c in shown))
     values = [c for c in shown if c.kind == "value" and np.isfinite(c.paper_value)]
@@ -318,12 +323,14 @@ def claims_figure(claims: Sequence, title: str) -> plt.Figure:
     for ax, (is_value, metric) in zip(axes, metrics, strict=False):
         rows = [c for c in shown if (c.kind == "value", c.metric) == (is_value, metric)]
         for y, c in enumerate(reversed(rows)):
-            colour = VERDICT_COLOURS[c.verdict]
+            colour, alpha = VERDICT_COLOURS[c.verdict], 0.45 if c.awaiting_rerun else 1.0
             if np.isfinite(c.ci_low):
-                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=2)
-            ax.plot(c.difference, y, "o", color=colour, mfc=colour if c.health.startswith("pass") else "white")
+                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=2, alpha=alpha,
+                        ls="--" if c.awaiting_rerun else "-")
+            ax.plot(c.difference, y, "o", color=colour, alpha=alpha,
+                    mfc=colour if c.health.startswith("pass") else "white")
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_yticks(range(len(rows)), [c.claim[:70] for c in reversed(rows)], fontsize=7)
+        ax.set_yticks(range(len(rows)), [label(c) for c in reversed(rows)], fontsize=7)
         ax.set_xlabel(f"{'ours − paper' if is_value else 'difference, > 0: the paper’s direction'} ({metric})",
                       fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
@@ -333,13 +340,17 @@ def claims_figure(claims: Sequence, title: str) -> plt.Figure:
         ax.barh(y - 0.2, [c.paper_value for c in values], height=0.4, color="tab:blue", label="paper")
         ax.barh(y + 0.2, [c.paper_value + c.difference for c in values], height=0.4,
                 color=[VERDICT_COLOURS[c.verdict] for c in values], label="ours")
-        ax.set_yticks(y, [c.claim[:70] for c in values], fontsize=7)
+        for bar, c in zip(ax.patches[-len(values):], values, strict=True):
+            bar.set_alpha(0.45 if c.awaiting_rerun else 1.0)
+        ax.set_yticks(y, [label(c) for c in values], fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel(f"value ({values[0].metric}; paper blue, ours coloured by verdict; log scale)", fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
     if not shown:
         axes[0].text(0.5, 0.5, "no judged claims yet", ha="center", va="center")
         axes[0].set_axis_off()
+    if any(c.awaiting_rerun for c in shown):
+        title += "\n† on results awaiting their notebook's rerun (dashed, faded): shown, not tallied"
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -145,3 +145,28 @@ def test_confusion_matrices_show_each_true_class_in_percent_and_count_the_errors
     texts = [t.get_text() for t in axes[0].texts]
     assert texts[:3] == ["100", "0", "0"] and texts[3:5] == ["10", "90"]  # row 1: 10 of its 100 read as 0
     plt.close(fig)
+
+
+def test_claims_figure_draws_one_interval_per_judged_claim_and_marks_those_awaiting_a_rerun():
+    from repro.experiments.claims import Claim
+    from repro.plots import VERDICT_COLOURS, claims_figure
+
+    fresh = Claim("A beats B", "A > B", "FID", difference=2.0, ci_low=1.0, ci_high=3.0, health="pass",
+                  verdict="supported")
+    stale = Claim("C beats D", "C > D", "FID", difference=-1.0, ci_low=-2.0, ci_high=0.5, health="pass",
+                  verdict="inconclusive", awaiting_rerun=True)
+    value = Claim("error 0.93%", "0.93", "test error %", difference=0.1, ci_low=0.0, ci_high=0.2, health="pass",
+                  verdict="reproduced", kind="value", paper_value=0.93)
+    unjudged = Claim("E beats F", "E > F")  # not run: no difference, left out
+    fig = claims_figure([fresh, stale, value, unjudged], "paper")
+    orderings, values, paper_beside = fig.axes
+    assert [t.get_text() for t in orderings.get_yticklabels()] == ["C beats D †", "A beats B"]
+    intervals = [line for line in orderings.lines if len(line.get_xdata()) == 2 and line.get_ydata()[0] ==
+                 line.get_ydata()[1] and line.get_linewidth() == 2]
+    assert [(tuple(line.get_xdata()), line.get_linestyle(), line.get_alpha()) for line in intervals] == [
+        ((-2.0, 0.5), "--", 0.45), ((1.0, 3.0), "-", 1.0)]
+    assert intervals[1].get_color() == VERDICT_COLOURS["supported"]
+    assert [t.get_text() for t in values.get_yticklabels()] == ["error 0.93%"]
+    assert [bar.get_width() for bar in paper_beside.patches] == pytest.approx([0.93, 1.03])
+    assert "† on results awaiting their notebook's rerun" in fig.get_suptitle()
+    assert "†" not in claims_figure([fresh], "paper").get_suptitle()
