@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.colors import to_rgba
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from .data import ImageDataset
@@ -311,6 +312,9 @@ def claims_figure(claims: Sequence, title: str) -> plt.Figure:
     def label(c) -> str:
         return c.claim[:70] + " †" * c.awaiting_rerun
 
+    def alpha(c) -> float:
+        return 0.45 if c.awaiting_rerun else 1.0
+
     shown = [c for c in claims if np.isfinite(c.difference)]
     metrics = list(dict.fromkeys((c.kind == "value", c.metric) for c in shown))
     values = [c for c in shown if c.kind == "value" and np.isfinite(c.paper_value)]
@@ -323,11 +327,11 @@ def claims_figure(claims: Sequence, title: str) -> plt.Figure:
     for ax, (is_value, metric) in zip(axes, metrics, strict=False):
         rows = [c for c in shown if (c.kind == "value", c.metric) == (is_value, metric)]
         for y, c in enumerate(reversed(rows)):
-            colour, alpha = VERDICT_COLOURS[c.verdict], 0.45 if c.awaiting_rerun else 1.0
+            colour = VERDICT_COLOURS[c.verdict]
             if np.isfinite(c.ci_low):
-                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=2, alpha=alpha,
+                ax.plot([c.ci_low, c.ci_high], [y, y], color=colour, lw=2, alpha=alpha(c),
                         ls="--" if c.awaiting_rerun else "-")
-            ax.plot(c.difference, y, "o", color=colour, alpha=alpha,
+            ax.plot(c.difference, y, "o", color=colour, alpha=alpha(c),
                     mfc=colour if c.health.startswith("pass") else "white")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_yticks(range(len(rows)), [label(c) for c in reversed(rows)], fontsize=7)
@@ -339,9 +343,7 @@ def claims_figure(claims: Sequence, title: str) -> plt.Figure:
         y = np.arange(len(values))
         ax.barh(y - 0.2, [c.paper_value for c in values], height=0.4, color="tab:blue", label="paper")
         ax.barh(y + 0.2, [c.paper_value + c.difference for c in values], height=0.4,
-                color=[VERDICT_COLOURS[c.verdict] for c in values], label="ours")
-        for bar, c in zip(ax.patches[-len(values):], values, strict=True):
-            bar.set_alpha(0.45 if c.awaiting_rerun else 1.0)
+                color=[to_rgba(VERDICT_COLOURS[c.verdict], alpha(c)) for c in values], label="ours")
         ax.set_yticks(y, [label(c) for c in values], fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel(f"value ({values[0].metric}; paper blue, ours coloured by verdict; log scale)", fontsize=8)
